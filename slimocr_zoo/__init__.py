@@ -1,0 +1,28 @@
+"""slimocr_zoo: the SlimOCR model zoo — PaddleOCR's compressed mobile OCR models, verified.
+
+    >>> import slimocr_zoo
+    >>> slimocr_zoo.list_models(task="det")
+    >>> m = slimocr_zoo.load("MobileNetV3_DB")      # fetched, verified, cached
+"""
+__version__ = "0.1.0"
+
+from .errors import (ChecksumError, DownloadError, ManifestError, NoArtifactError, OfflineError,  # noqa: F401
+                     UnknownModelError, UnpinnedError, UnsafeArchiveError, ZooError)
+from .loader import LoadedModel, load  # noqa: F401
+from .registry import Config, Model, get_registry, register_manifest  # noqa: F401
+
+
+def list_models(task=None):
+    """Every model of the merged manifests (optionally of one task: det, rec, cls, dict)."""
+    return get_registry().list(task)
+
+
+def info(id):
+    """The manifest entry of a model, by id or alias."""
+    return get_registry().resolve(id)
+
+
+def configs():
+    """The seed table's det+rec configurations (rows 0-3), in order."""
+    reg = get_registry()
+    return [reg.configs[k] for k in sorted(reg.configs)]

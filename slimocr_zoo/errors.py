@@ -1,0 +1,46 @@
+"""Every error a user can meet, each with a message that says what to do."""
+
+
+class ZooError(Exception):
+    """Base class: the message is the whole story, printed as one line by the CLI."""
+
+
+class ManifestError(ZooError):
+    """A manifest file is unreadable, malformed, or inconsistent with the others."""
+
+
+class UnknownModelError(ZooError, KeyError):
+    def __init__(self, name, suggestions=()):
+        self.name = name
+        self.suggestions = list(suggestions)
+        hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"unknown model {name!r}{hint} (`slimocr-zoo list` shows every id)")
+
+    def __str__(self):  # KeyError would repr() the message
+        return self.args[0]
+
+
+class NoArtifactError(ZooError):
+    """No artifact of the model matches what was asked, or it must be built by a recipe."""
+
+
+class DownloadError(ZooError):
+    """Every source of a file failed; the message lists each source and why."""
+
+
+class ChecksumError(DownloadError):
+    def __init__(self, url, expected, actual, what="sha256"):
+        self.url, self.expected, self.actual = url, expected, actual
+        super().__init__(f"{what} mismatch for {url}: expected {expected}, got {actual}")
+
+
+class OfflineError(DownloadError):
+    """Offline mode and the file is not in the cache."""
+
+
+class UnpinnedError(DownloadError):
+    """An upstream file whose hash nobody has pinned, and pinned files were required."""
+
+
+class UnsafeArchiveError(ZooError):
+    """An archive member would land outside the target directory or is not a plain file."""

@@ -1,0 +1,83 @@
+"""load(): pick an artifact of a model, get it into the cache verified, return its files."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from . import fetch as _fetch
+from .errors import DownloadError, NoArtifactError
+from .registry import Artifact, Model, get_registry
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model's verified local files. Later capabilities make it runnable."""
+
+    id: str
+    entry: Model
+    artifact: Artifact
+    files: Dict[str, Path]  # file name -> absolute path in the cache
+
+    @property
+    def directory(self) -> Path:
+        return next(iter(self.files.values())).parent
+
+    def __repr__(self):
+        return f"LoadedModel({self.id!r}, artifact={self.artifact.name!r} [{self.artifact.describe()}], dir={str(self.directory)!r})"
+
+
+def candidates(model: Model, format: Optional[str] = None, target: Optional[str] = None,
+               artifact: Optional[str] = None) -> List[Artifact]:
+    """Artifacts matching the request, in manifest order (pinned ones first).
+
+    A program-only artifact (weights missing) is chosen only when asked for by name.
+    """
+    out = [a for a in model.artifacts
+           if (artifact is None or a.name == artifact)
+           and (format is None or a.format == format)
+           and (target is None or a.target == target)
+           and (artifact is not None or not a.program_only)]
+    return sorted(out, key=lambda a: not a.pinned)
+
+
+def _no_artifact(model: Model, format, target, artifact) -> NoArtifactError:
+    asked = ", ".join(f"{k}={v}" for k, v in (("artifact", artifact), ("format", format), ("target", target)) if v)
+    have = "; ".join(f"{a.name} ({a.describe()})" for a in model.artifacts) or "none"
+    msg = f"{model.id} has no published artifact" + (f" with {asked}" if asked else "") + f" (it has: {have})"
+    if model.recipe:
+        r = model.recipe
+        msg += (f". It is made by the {r['type']!r} recipe from {r['parent']}; "
+                f"building artifacts is not available in this version yet")
+    return NoArtifactError(msg)
+
+
+def load(id: str, format: Optional[str] = None, target: Optional[str] = None, *,
+         artifact: Optional[str] = None, mirror=None, offline: Optional[bool] = None,
+         quiet: bool = False, require_pinned: bool = False) -> LoadedModel:
+    """Fetch (or find in the cache) a model's files, verified, and describe them.
+
+    ``format`` is ``"paddle"``, ``"nb"`` or ``"text"``; ``target`` ``"arm"`` or ``"x86"`` for
+    ``nb``. ``mirror`` is a base URL or local directory (or a list) tried before the
+    manifest's own sources, in addition to ``SLIMOCR_ZOO_MIRROR``.
+    """
+    model = get_registry().resolve(id)
+    arts = candidates(model, format, target, artifact)
+    if not arts:
+        raise _no_artifact(model, format, target, artifact)
+    for a in arts:  # a verified copy already in the cache wins: no network at all
+        if all(_fetch.is_cached(f) for f in a.files):
+            return LoadedModel(model.id, model, a, {f.name: _fetch.cache.file_path(f.path) for f in a.files})
+    mirrors = [mirror] if isinstance(mirror, (str, Path)) else list(mirror or [])
+    opts = _fetch.Options.from_env(mirrors=[str(m) for m in mirrors], offline=offline, quiet=quiet,
+                                   require_pinned=require_pinned)
+    errors: List[DownloadError] = []
+    for a in arts:
+        try:
+            return LoadedModel(model.id, model, a, _fetch.fetch(a, opts))
+        except DownloadError as e:
+            errors.append(e)
+    if len(errors) == 1:
+        raise errors[0]
+    kind = type(errors[0]) if len({type(e) for e in errors}) == 1 else DownloadError
+    raise kind(f"no artifact of {model.id} could be had:\n  " + "\n  ".join(str(e) for e in errors))
