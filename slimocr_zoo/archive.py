@@ -11,7 +11,7 @@ import tarfile
 from pathlib import Path
 from typing import Dict
 
-from .errors import UnsafeArchiveError, ZooError
+from .errors import DownloadError, UnsafeArchiveError, ZooError
 
 
 def _check(member: tarfile.TarInfo, dest: str, archive: str) -> None:
@@ -23,24 +23,28 @@ def _check(member: tarfile.TarInfo, dest: str, archive: str) -> None:
         raise UnsafeArchiveError(f"{archive}: refusing member {member.name!r}: {e}") from None
 
 
-def extract(archive: Path, members: Dict[str, Path], dest: Path) -> None:
-    """Extract ``members`` (name in the archive -> path under ``dest``) after checking them all."""
+def extract(archive: Path, members: Dict[str, Path], dest: Path, label: str = "") -> None:
+    """Extract ``members`` (name in the archive -> path under ``dest``) after checking them all.
+
+    ``label`` names the archive in errors (its URL); the local file name is used otherwise.
+    """
+    label = label or archive.name
     if not hasattr(tarfile, "data_filter"):  # PEP 706: Python 3.9.17, 3.10.12, 3.11.4, 3.12
         raise ZooError("safe tar extraction needs Python >= 3.9.17 / 3.10.12 / 3.11.4; please upgrade Python")
     dest.mkdir(parents=True, exist_ok=True)
     try:
         tar = tarfile.open(archive)
     except (tarfile.TarError, OSError) as e:
-        raise ZooError(f"{archive} is not a readable tar archive: {e}") from None
+        raise DownloadError(f"{label} is not a readable tar archive: {e}") from None
     with tar:
         infos = tar.getmembers()
         for info in infos:
-            _check(info, str(dest), archive.name)
+            _check(info, str(dest), label)
         by_name = {(i.name[2:] if i.name.startswith("./") else i.name): i for i in infos}
         for name, out in members.items():
             info = by_name.get(name)
             if info is None or not info.isfile():
-                raise ZooError(f"{archive.name} has no file {name!r} (it holds {sorted(by_name)[:8]})")
+                raise DownloadError(f"{label} has no file {name!r} (it holds {sorted(by_name)[:8]})")
             src = tar.extractfile(info)
             out.parent.mkdir(parents=True, exist_ok=True)
             with src, open(out, "wb") as f:

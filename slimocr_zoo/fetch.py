@@ -27,6 +27,7 @@ from .registry import Artifact, FileSpec, Source
 log = logging.getLogger("slimocr_zoo")
 
 _TRUE = {"1", "true", "yes", "on"}
+NET_CHUNK = 64 * 1024  # small reads: a broken connection loses at most this much
 
 
 def _env_float(name, default):
@@ -140,8 +141,10 @@ def _http_get(url: str, part: Path, size: Optional[int], opts: Options, desc: st
                 total = have + int(length) if length is not None else size
                 if size is not None and total is not None and total != size:
                     raise _Skip(f"server sends {total} bytes, the manifest says {size}")
+                # We check the length ourselves: urllib3's own check drops the bytes of the last read.
+                r.raw.enforce_content_length = False
                 with open(part, mode) as out, _progress(total, have, desc, opts.quiet) as bar:
-                    for block in r.iter_content(cache.CHUNK):
+                    for block in r.iter_content(NET_CHUNK):
                         out.write(block)
                         bar.update(len(block))
                 got = part.stat().st_size
@@ -149,6 +152,8 @@ def _http_get(url: str, part: Path, size: Optional[int], opts: Options, desc: st
                     raise _Retry(f"short body: {got} of {total} bytes")
                 return
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError, _Retry) as e:
+            if "NameResolutionError" in repr(e) or "Name or service not known" in str(e):
+                raise _Skip("cannot resolve the host name") from None  # no retry can fix DNS
             now = part.stat().st_size if part.exists() else 0
             failures = 0 if now > before else failures + 1
             if failures > opts.retries:
@@ -158,7 +163,7 @@ def _http_get(url: str, part: Path, size: Optional[int], opts: Options, desc: st
 
 def _brief(e: Exception) -> str:
     text = str(e) or type(e).__name__
-    return text if len(text) < 160 else text[:157] + "..."
+    return text if len(text) < 400 else text[:397] + "..."
 
 
 def _fetch_to(url: str, part: Path, size: Optional[int], opts: Options, desc: str) -> None:
@@ -281,7 +286,7 @@ def _fetch_archive(art: Artifact, src: Source, files: List[FileSpec], opts: Opti
         try:
             staging = downloads / f"{digest}-{os.getpid()}.extract"
             members = {src.strip + f.name: staging / f.name for f in files}
-            extract(archive, members, staging)
+            extract(archive, members, staging, label=src.url)
             for f in files:
                 with cache.lock(f.path):
                     out = cache.file_path(f.path)
@@ -311,8 +316,10 @@ def fetch(art: Artifact, opts: Optional[Options] = None) -> Dict[str, Path]:
                 _fetch_archive(art, src, pending, opts)
                 pending = []
                 break
-            except (_Skip, ChecksumError, OSError) as e:
+            except (_Skip, OSError) as e:
                 attempts.append(f"{src.url}: {_brief(e)}")
+            except DownloadError as e:  # checksum, unreadable tar, missing member: try the next source
+                attempts.append(_brief(e) if src.url in str(e) else f"{src.url}: {_brief(e)}")
     if pending:
         raise _failure(art, pending, attempts, opts)
     return {f.name: cache.file_path(f.path) for f in art.files}

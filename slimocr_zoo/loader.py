@@ -31,8 +31,13 @@ def candidates(model: Model, format: Optional[str] = None, target: Optional[str]
                artifact: Optional[str] = None) -> List[Artifact]:
     """Artifacts matching the request, in manifest order (pinned ones first).
 
-    A program-only artifact (weights missing) is chosen only when asked for by name.
+    A program-only artifact (weights missing) is chosen only when asked for by name. With no
+    ``format``, the model's first (preferred) artifact's format is meant: asking for a Paddle
+    model never silently yields an ARM ``.nb``.
     """
+    if format is None and artifact is None and target is None:
+        runnable = [a for a in model.artifacts if not a.program_only]
+        format = runnable[0].format if runnable else None
     out = [a for a in model.artifacts
            if (artifact is None or a.name == artifact)
            and (format is None or a.format == format)

@@ -1,0 +1,61 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from httpmirror import MirrorServer  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("SLIMOCR_SHARED_DIR", ROOT.parent / "shared")).resolve()
+MODELS = SHARED / "models"
+
+
+def pytest_collection_modifyitems(config, items):
+    try:
+        import paddle  # noqa: F401
+    except ImportError:
+        skip = pytest.mark.skip(reason="paddle extras not installed (pip install 'slimocr-zoo[paddle]')")
+        for item in items:
+            if "paddle" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def zoo_env(tmp_path, monkeypatch):
+    """Every test gets its own empty cache and no user mirror, manifest or offline setting."""
+    home = tmp_path / "zoo_home"
+    monkeypatch.setenv("SLIMOCR_ZOO_HOME", str(home))
+    for var in ("SLIMOCR_ZOO_MIRROR", "SLIMOCR_ZOO_OFFLINE", "SLIMOCR_ZOO_MANIFEST"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("SLIMOCR_ZOO_BACKOFF", "0.01")
+    monkeypatch.setenv("SLIMOCR_ZOO_READ_TIMEOUT", "2")
+    monkeypatch.setenv("SLIMOCR_ZOO_CONNECT_TIMEOUT", "2")
+    import slimocr_zoo.registry as reg
+
+    monkeypatch.setattr(reg, "_registered", [])
+    yield home
+
+
+@pytest.fixture(scope="session")
+def shared_models():
+    if not (MODELS / "ppocr_v1.1_det" / "params").is_file():
+        pytest.skip(f"shared models not found at {MODELS} (set SLIMOCR_SHARED_DIR)")
+    return MODELS
+
+
+@pytest.fixture
+def mirror(shared_models):
+    """A loopback HTTP mirror over ../shared/models, as it is laid out."""
+    with MirrorServer(shared_models) as server:
+        yield server
+
+
+@pytest.fixture
+def empty_mirror(tmp_path):
+    d = tmp_path / "empty_mirror"
+    d.mkdir()
+    with MirrorServer(d) as server:
+        yield server
