@@ -279,10 +279,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
     args = build_parser().parse_args(argv)
-    if args.offline:
-        import os
-
-        os.environ["SLIMOCR_ZOO_OFFLINE"] = "1"
     try:
         return args.func(args)
     except ZooError as e:

@@ -1,0 +1,124 @@
+"""The command line, as a user types it, and offline mode watched by an audit hook."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from slimocr_zoo import cache
+from slimocr_zoo.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_console_script_lists_seed_ids_and_configs():
+    exe = os.path.join(os.path.dirname(sys.executable), "slimocr-zoo")
+    out = subprocess.run([exe, "list"], capture_output=True, text=True, check=True).stdout
+    for mid in ["MobileNetV3_DB", "MobileNetV3_CRNN", "SlimTextDet", "SlimTextRec",
+                "SlimTextDet_quat_pruning", "SlimTextDet_pruning"]:
+        assert mid in out
+    table = out.split("Configurations")[1]
+    for line in ["0      MobileNetV3_DB            MobileNetV3_CRNN  375",
+                 "2      SlimTextDet_quat_pruning  SlimTextRec       288       30%"]:
+        assert line in table
+
+
+def test_python_dash_m_works():
+    out = subprocess.run([sys.executable, "-m", "slimocr_zoo", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and "slimocr-zoo" in out.stdout
+
+
+def test_list_json_and_task_filter(capsys):
+    code, out, _ = run(capsys, "list", "--task", "rec", "--json")
+    data = json.loads(out)
+    assert code == 0 and {m["task"] for m in data["models"]} == {"rec"}
+    assert [c["id"] for c in data["configs"]] == [0, 1, 2, 3]
+
+
+def test_info(capsys):
+    code, out, _ = run(capsys, "info", "SlimTextDet_quant_pruning")
+    assert code == 0 and out.startswith("SlimTextDet_quat_pruning")
+    assert "recipe:       quant_post from SlimTextDet_pruning" in out and "hmean 60.86" in out
+    code, out, err = run(capsys, "info", "SlimTextDett")
+    assert code == 1 and "did you mean SlimTextDet" in err
+
+
+def test_download_all_goes_on_and_summarises(capsys, mirror):
+    code, out, _ = run(capsys, "download", "--all", "--mirror", mirror.url, "--quiet")
+    rows = {tuple(line.split()[:3]) for line in out.splitlines()}
+    assert ("MobileNetV3_DB", "paddle", "ok") in rows
+    assert ("SlimTextDet", "recipe:quant_post", "to") in rows
+    assert ("ch_det_mv3_db", "paddle-upstream", "failed") in rows  # no internet here: it goes on
+    assert ("ch_PP-OCRv4_rec", "paddle", "ok") in rows
+    assert code == 1 and "12 ok" in out
+
+
+def test_download_require_pinned_skips_upstream(capsys, mirror):
+    code, out, _ = run(capsys, "download", "--all", "--require-pinned", "--mirror", mirror.url, "-q")
+    assert code == 0 and "12 ok, 0 failed, 16 skipped, 4 to be built" in out
+
+
+def test_verify_finds_and_removes_corrupt_files(capsys, mirror):
+    run(capsys, "download", "MobileNetV3_DB", "--format", "paddle", "--mirror", mirror.url, "-q")
+    p = cache.file_path("ppocr_v1.1_det/params")
+    data = bytearray(p.read_bytes())
+    data[10] ^= 0xFF
+    p.write_bytes(bytes(data))
+    code, out, _ = run(capsys, "verify")
+    assert code == 1 and "CORRUPT, removed" in out and not p.exists()
+    assert cache.file_path("ppocr_v1.1_det/model").exists()
+    code, out, _ = run(capsys, "verify")
+    assert code == 0 and "0 corrupt" in out
+
+
+def test_cache_ls_rm_prune(capsys, mirror, zoo_env):
+    run(capsys, "download", "ch_ppocr_mobile_v1.1_cls", "--mirror", mirror.url, "-q")
+    code, out, _ = run(capsys, "cache", "ls")
+    assert "ch_ppocr_mobile_v1.1_cls" in out and "complete" in out
+    stray = zoo_env / "files" / "junk" / "x.bin"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"x")
+    part = cache.file_path("PP-OCRv4_det/inference.pdiparams.incomplete")
+    part.parent.mkdir(parents=True)
+    part.write_bytes(b"partial")
+    code, out, _ = run(capsys, "cache", "prune")
+    assert code == 0 and not stray.exists() and not part.exists()
+    assert cache.file_path("ppocr_v1.1_cls/params").exists()
+    code, out, _ = run(capsys, "cache", "rm", "ch_ppocr_mobile_v1.1_cls")
+    assert "removed 2 files" in out and not cache.file_path("ppocr_v1.1_cls/params").exists()
+
+
+def test_offline_mode_opens_no_socket(mirror, tmp_path):
+    """An audit hook in a fresh interpreter aborts on any socket use; offline must not trip it."""
+    code = textwrap.dedent(f"""
+        import sys
+        def hook(event, args):
+            if event.startswith("socket."):
+                print("SOCKET", event, args, flush=True)
+                raise RuntimeError("socket opened in offline mode")
+        import slimocr_zoo, requests, tqdm  # imports before the hook: they open nothing
+        sys.addaudithook(hook)
+        try:
+            slimocr_zoo.load("MobileNetV3_DB", mirror={mirror.url!r})
+        except slimocr_zoo.OfflineError as e:
+            print("OFFLINE-ERROR", e)
+        from slimocr_zoo.cli import main
+        sys.exit(main(["download", "--all", "-q", "--mirror", {mirror.url!r}]))
+    """)
+    env = dict(os.environ, SLIMOCR_ZOO_OFFLINE="1")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert "SOCKET" not in r.stdout, r.stdout
+    assert "OFFLINE-ERROR" in r.stdout and "offline mode is on" in r.stdout
+    assert r.returncode == 1 and "failed" in r.stdout  # download --all reports misses, opens nothing
+    assert mirror.requests == []
+
+
+def test_offline_flag_on_cli(capsys, mirror):
+    code, out, err = run(capsys, "download", "MobileNetV3_DB", "--offline", "--mirror", mirror.url, "-q")
+    assert code == 1 and "offline" in out and mirror.requests == []

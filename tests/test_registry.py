@@ -1,0 +1,261 @@
+"""The manifest: schema, seed figures, mirror layout, user manifests, lookups."""
+import copy
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import slimocr_zoo
+from slimocr_zoo.errors import ManifestError, UnknownModelError
+from slimocr_zoo.registry import builtin_manifest
+
+from conftest import SHARED
+
+SEED_IDS = ["MobileNetV3_DB", "MobileNetV3_CRNN", "SlimTextDet", "SlimTextRec",
+            "SlimTextDet_quat_pruning", "SlimTextDet_pruning"]
+
+
+def builtin():
+    return json.loads(builtin_manifest().read_text("utf-8"))
+
+
+def seed_rows():
+    """The seed's HTML table as (model, accuracy, latency, e2e, speed-up, size, compression) per row pair."""
+    text = (SHARED / "seed" / "000_c5f40bd2629ca8cd.txt").read_text("utf-8")
+    if not text:
+        pytest.skip("seed table not found")
+    rows = re.findall(r"<tr>(.*?)</tr>", text.split("<tbody>")[1], re.S)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", r, re.S) for r in rows]
+    out = []
+    for det, rec in zip(cells[0::2], cells[1::2]):
+        # det row: no, task, model, method, acc, ms, e2e, speed, size, ratio, link; rec row: task, model, method, acc, ms, link
+        out.append({"row": int(det[0]), "det": (det[2], float(det[4]), float(det[5])),
+                    "rec": (rec[1], float(rec[3]), float(rec[4])), "e2e": float(det[6]),
+                    "speedup": det[7], "size": float(det[8]), "compression": det[9]})
+    return out
+
+
+def test_all_seed_ids_and_configs_present():
+    ids = {m.id for m in slimocr_zoo.list_models()}
+    assert set(SEED_IDS) <= ids
+    assert [c.id for c in slimocr_zoo.configs()] == [0, 1, 2, 3]
+    assert {m.task for m in slimocr_zoo.list_models()} == {"det", "rec", "cls", "dict"}
+    assert [m.id for m in slimocr_zoo.list_models(task="dict")] == ["ppocr_keys_v1"]
+
+
+def test_reported_figures_match_the_seed_table_cell_by_cell():
+    for row in seed_rows():
+        cfg = slimocr_zoo.configs()[row["row"]]
+        for task in ("det", "rec"):
+            name, acc, ms = row[task]
+            assert getattr(cfg, task) == name
+            rep = slimocr_zoo.info(name).reported
+            assert rep["source"] == "seed" and rep["device"] == "sd855"
+            assert (rep["accuracy"]["value"], rep["latency_ms"]) == (acc, ms), name
+        r = cfg.reported
+        assert r["e2e_latency_ms"] == row["e2e"] and r["size_mb"] == row["size"]
+        assert ("-" if r["speedup_pct"] is None else f"{r['speedup_pct']}%") == row["speedup"]
+        assert ("-" if r["compression_pct"] is None else f"{r['compression_pct']}%") == row["compression"]
+
+
+def test_seed_derived_columns_are_consistent():
+    base = slimocr_zoo.configs()[0].reported
+    for cfg in slimocr_zoo.configs()[1:]:
+        r = cfg.reported
+        assert round((base["e2e_latency_ms"] / r["e2e_latency_ms"] - 1) * 100) == r["speedup_pct"]
+        # sizes are printed rounded to 0.1 MB, the ratio was computed from unrounded ones
+        assert abs((1 - r["size_mb"] / base["size_mb"]) * 100 - r["compression_pct"]) < 1.2
+
+
+def test_aliases_and_case():
+    assert slimocr_zoo.info("SlimTextDet_quant_pruning").id == "SlimTextDet_quat_pruning"
+    assert slimocr_zoo.info("ch_ppocr_mobile_v1.1_det").id == "MobileNetV3_DB"
+    assert slimocr_zoo.info("mobilenetv3_db").id == "MobileNetV3_DB"
+
+
+def test_unknown_id_suggests_nearest():
+    with pytest.raises(UnknownModelError) as e:
+        slimocr_zoo.load("SlimTextDet_quant_prunning")
+    assert e.value.suggestions[0] == "SlimTextDet_quat_pruning"
+    assert "did you mean SlimTextDet_quat_pruning" in str(e.value)
+    with pytest.raises(UnknownModelError) as e:
+        slimocr_zoo.info("zzzz")
+    assert e.value.suggestions == [] and "slimocr-zoo list" in str(e.value)
+
+
+def test_every_model_has_an_input_spec_and_every_file_a_provenance():
+    for m in slimocr_zoo.list_models():
+        if m.task == "det":
+            assert {"limit_side_len", "multiple", "mean", "std", "channel_order"} <= set(m.input), m.id
+            assert {"thresh", "box_thresh", "unclip_ratio"} <= set(m.postprocess), m.id
+        if m.task == "rec":
+            assert m.input["dictionary"] == "ppocr_keys_v1" and m.input["height"] in (32, 48), m.id
+        for a in m.artifacts:
+            assert a.provenance and a.files
+            if a.format == "nb":
+                assert a.target in ("arm", "x86") and a.opt_version
+            if not a.pinned:
+                assert any(s.url.startswith("https://") for s in a.sources), f"{a.key}: unpinned and no upstream URL"
+
+
+def test_compression_details_as_published():
+    det = slimocr_zoo.info("SlimTextDet").compression["quantization"]
+    assert det["weight_quantize_type"] == "channel_wise_abs_max"
+    assert det["quantizable_op_type"] == ["conv2d", "depthwise_conv2d", "mul"]
+    rec = slimocr_zoo.info("SlimTextRec").compression["quantization"]
+    assert rec["not_quant_pattern"] == ["skip_quant"]
+    prune = slimocr_zoo.info("SlimTextDet_pruning").compression["pruning"]
+    assert prune["criterion"] == "geometry_median" and "conv12_se_2_weights" in prune["skipped_params"]
+    for mid in ("SlimTextDet", "SlimTextDet_quat_pruning"):
+        m = slimocr_zoo.info(mid)
+        assert m.artifacts == () and m.recipe["type"] == "quant_post"  # upstream never published them
+
+
+def test_pinned_files_match_the_shared_mirror(shared_models):
+    """../shared/models is laid out as a mirror: every pinned path exists there with its hash."""
+    n = 0
+    for m in slimocr_zoo.list_models():
+        for a in m.artifacts:
+            for f in a.files:
+                if f.pinned:
+                    p = shared_models / f.path
+                    assert p.is_file(), f.path
+                    assert p.stat().st_size == f.size
+                    assert hashlib.sha256(p.read_bytes()).hexdigest() == f.sha256, f.path
+                    n += 1
+    assert n == len([p for p in shared_models.rglob("*") if p.is_file()])  # and nothing there is unlisted
+
+
+def test_bar_every_model_with_files_on_the_mirror_loads_verified(mirror):
+    """The issue's bar: with the mirror on a loopback server, load() returns verified files."""
+    loaded = 0
+    for m in slimocr_zoo.list_models():
+        for a in m.artifacts:
+            if a.pinned:
+                got = slimocr_zoo.load(m.id, artifact=a.name, mirror=mirror.url, quiet=True)
+                for f in a.files:
+                    p = got.files[f.name]
+                    assert hashlib.sha256(p.read_bytes()).hexdigest() == f.sha256
+                loaded += 1
+    assert loaded == 12
+
+
+def test_load_defaults_to_the_preferred_format(mirror):
+    assert slimocr_zoo.load("ch_ppocr_mobile_v2.0_cls", mirror=mirror.url).artifact.format == "paddle"
+    nb = slimocr_zoo.load("ch_ppocr_mobile_v2.0_cls", format="nb", target="arm", mirror=mirror.url)
+    assert nb.artifact.name == "nb-arm" and nb.files["ch_ppocr_mobile_v2.0_cls_opt.nb"].read_bytes()[2:9] == b"6010b5f"
+
+
+def test_recipe_only_model_says_it_must_be_built():
+    with pytest.raises(slimocr_zoo.NoArtifactError, match="quant_post.*MobileNetV3_DB"):
+        slimocr_zoo.load("SlimTextDet")
+
+
+def test_program_only_artifact_is_not_a_default(mirror):
+    m = slimocr_zoo.load("MobileNetV3_CRNN", artifact="program", mirror=mirror.url)
+    assert set(m.files) == {"model"}
+    with pytest.raises(slimocr_zoo.DownloadError, match="ch_ppocr_mobile_v1.1_rec_infer.tar"):
+        slimocr_zoo.load("MobileNetV3_CRNN", mirror=mirror.url)  # the full model is upstream only
+
+
+# --- malformed manifests ---------------------------------------------------------------
+
+def _write(tmp_path, data, name="user.json"):
+    p = tmp_path / name
+    p.write_text(json.dumps(data) if not isinstance(data, str) else data)
+    return p
+
+
+def _one_model(**over):
+    m = {"id": "my_model", "task": "det", "family": "mine", "description": "d",
+         "artifacts": [{"name": "paddle", "format": "paddle", "layout": "combined",
+                        "files": [{"path": "mine/model", "size": 3, "sha256": "a" * 64}],
+                        "sources": [], "provenance": "made by me"}]}
+    m.update(over)
+    return {"schema_version": 1, "models": [m]}
+
+
+@pytest.mark.parametrize("mutate, where", [
+    (lambda d: d["models"][0].update(task="detection"), "$.models[0].task"),
+    (lambda d: d["models"][0]["artifacts"][0]["files"][0].update(sha256="xyz"), "$.models[0].artifacts[0].files[0].sha256"),
+    (lambda d: d["models"][0]["artifacts"][0]["files"][0].update(path="../etc/passwd"), "$.models[0].artifacts[0].files[0].path"),
+    (lambda d: d["models"][0]["artifacts"][0].update(format="nb", layout=None), "$.models[0].artifacts[0]"),
+    (lambda d: d["models"][0].pop("family"), "$.models[0]"),
+    (lambda d: d.update(schema_version=2), "$.schema_version"),
+    (lambda d: d["models"][0]["artifacts"][0].update(sources=[{"type": "url", "url": "ftp://x"}]), "$.models[0].artifacts[0].sources[0].url"),
+])
+def test_malformed_manifest_names_the_bad_field(tmp_path, mutate, where):
+    data = _one_model()
+    mutate(data)
+    p = _write(tmp_path, data)
+    with pytest.raises(ManifestError) as e:
+        slimocr_zoo.register_manifest(p)
+    assert str(p) in str(e.value) and f"{where}:" in str(e.value)
+    assert "my_model" not in {m.id for m in slimocr_zoo.list_models()}  # a bad manifest is not half-merged
+
+
+def test_builtin_manifest_mutations_are_caught(tmp_path, monkeypatch):
+    data = builtin()
+    data["models"][2]["reported"]["latency_ms"] = "fast"
+    p = _write(tmp_path, data, "slimocr.json")
+    from slimocr_zoo.registry import Registry
+
+    with pytest.raises(ManifestError, match=r"\$\.models\[2\]\.reported\.latency_ms"):
+        Registry([p])
+
+
+def test_invalid_json_names_line_and_column(tmp_path):
+    p = _write(tmp_path, '{"schema_version": 1,\n "models": [}')
+    with pytest.raises(ManifestError, match=r"line 2 column"):
+        slimocr_zoo.register_manifest(p)
+
+
+def test_dangling_reference_is_an_error(tmp_path):
+    p = _write(tmp_path, {"schema_version": 1, "models": _one_model()["models"],
+                          "configs": [{"id": 7, "det": "my_model", "rec": "NoSuchRec"}]})
+    with pytest.raises(ManifestError, match=r"configs\[7\]\.rec refers to unknown model 'NoSuchRec'"):
+        slimocr_zoo.register_manifest(p)
+
+
+def test_user_manifest_merges(tmp_path, monkeypatch, shared_models):
+    data = _one_model(aliases=["mine"])
+    f = shared_models / "ppocr_v1.1_det/model"
+    data["models"][0]["artifacts"][0]["files"] = [
+        {"path": "ppocr_v1.1_det/model", "size": f.stat().st_size, "sha256": hashlib.sha256(f.read_bytes()).hexdigest()}]
+    monkeypatch.setenv("SLIMOCR_ZOO_MANIFEST", str(_write(tmp_path, data)))
+    assert slimocr_zoo.info("mine").manifest == (tmp_path / "user.json").resolve()
+    assert "MobileNetV3_DB" in {m.id for m in slimocr_zoo.list_models()}
+    assert slimocr_zoo.load("mine", mirror=str(shared_models)).files["model"].is_file()
+
+
+def test_duplicate_id_names_both_files(tmp_path):
+    data = _one_model(id="MobileNetV3_DB")
+    p = _write(tmp_path, data)
+    with pytest.raises(ManifestError) as e:
+        slimocr_zoo.register_manifest(p)
+    msg = str(e.value)
+    assert "'MobileNetV3_DB'" in msg and str(builtin_manifest()) in msg and str(p) in msg
+
+
+def test_alias_clash_between_user_manifests(tmp_path, monkeypatch):
+    a = _write(tmp_path, _one_model(id="a_model", aliases=["shared_name"]), "a.json")
+    b = _one_model(id="b_model", aliases=["shared_name"])
+    b["models"][0]["artifacts"][0]["files"][0]["path"] = "other/model"
+    b = _write(tmp_path, b, "b.json")
+    monkeypatch.setenv("SLIMOCR_ZOO_MANIFEST", f"{a}:{b}")
+    with pytest.raises(ManifestError, match=r"'shared_name'.*a\.json.*b\.json"):
+        slimocr_zoo.list_models()
+
+
+def test_same_path_with_two_hashes_is_an_error(tmp_path):
+    data = _one_model()
+    data["models"][0]["artifacts"][0]["files"][0]["path"] = "ppocr_v1.1_det/params"
+    with pytest.raises(ManifestError, match="different sha256"):
+        slimocr_zoo.register_manifest(_write(tmp_path, data))
+
+
+def test_packaged_manifest_is_the_repository_one():
+    root = Path(__file__).resolve().parent.parent / "manifests" / "slimocr.json"
+    assert builtin_manifest().read_bytes() == root.read_bytes()
