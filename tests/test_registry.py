@@ -23,9 +23,10 @@ def builtin():
 
 def seed_rows():
     """The seed's HTML table as (model, accuracy, latency, e2e, speed-up, size, compression) per row pair."""
-    text = (SHARED / "seed" / "000_c5f40bd2629ca8cd.txt").read_text("utf-8")
-    if not text:
-        pytest.skip("seed table not found")
+    seed = SHARED / "seed" / "000_c5f40bd2629ca8cd.txt"
+    if not seed.is_file():
+        pytest.skip(f"seed table not found at {seed} (set SLIMOCR_SHARED_DIR)")
+    text = seed.read_text("utf-8")
     rows = re.findall(r"<tr>(.*?)</tr>", text.split("<tbody>")[1], re.S)
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", r, re.S) for r in rows]
     out = []
