@@ -284,6 +284,9 @@ def main(argv=None) -> int:
     except ZooError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `slimocr-zoo list | head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("interrupted: finished files are in the cache, partial downloads resume next time", file=sys.stderr)
         return 130
