@@ -10,6 +10,14 @@ from .errors import (ChecksumError, DownloadError, ManifestError, NoArtifactErro
                      UnknownModelError, UnpinnedError, UnsafeArchiveError, ZooError)
 from .loader import LoadedModel, load  # noqa: F401
 from .registry import Config, Model, get_registry, register_manifest  # noqa: F401
+from .errors import ImageError, RuntimeUnavailableError  # noqa: F401,E402
+
+
+def pipeline(config=None, det=None, rec=None, cls=None, **kwargs):
+    """End-to-end OCR: ``pipeline(config=3)`` or ``pipeline(det=..., rec=..., cls=None)``; see slimocr_zoo.ocr."""
+    from .ocr import pipeline as _pipeline
+
+    return _pipeline(config=config, det=det, rec=rec, cls=cls, **kwargs)
 
 
 def list_models(task=None):

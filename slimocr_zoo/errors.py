@@ -44,3 +44,11 @@ class UnpinnedError(DownloadError):
 
 class UnsafeArchiveError(ZooError):
     """An archive member would land outside the target directory or is not a plain file."""
+
+
+class RuntimeUnavailableError(ZooError):
+    """A runtime is missing, or refuses a model it would run wrongly (ARM .nb on x86, int8 .nb, ...)."""
+
+
+class ImageError(ZooError):
+    """An input that is not a readable image."""

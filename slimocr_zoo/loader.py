@@ -1,7 +1,8 @@
 """load(): pick an artifact of a model, get it into the cache verified, return its files."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -18,6 +19,27 @@ class LoadedModel:
     entry: Model
     artifact: Artifact
     files: Dict[str, Path]  # file name -> absolute path in the cache
+    runtime: str = "paddle"  # "paddle" (Paddle Inference) or "lite" (Paddle Lite)
+    threads: Optional[int] = None
+    options: dict = field(default_factory=dict, compare=False, repr=False)  # how it was loaded
+
+    @cached_property
+    def stage(self):
+        """The runnable stage (DBDetector, AngleClassifier, CTCRecognizer), built on first use."""
+        from .ocr import make_stage
+
+        return make_stage(self)
+
+    def __call__(self, image):
+        """det: DetResult; cls: ClsResult; rec: RecResult (a list of them for a list of crops)."""
+        from .ocr.image import read_image
+
+        if self.entry.task == "det":
+            return self.stage(read_image(image))
+        many = isinstance(image, (list, tuple))
+        crops = [read_image(i) for i in (image if many else [image])]
+        out = self.stage(crops)
+        return out if many else out[0]
 
     @property
     def directory(self) -> Path:
@@ -59,27 +81,31 @@ def _no_artifact(model: Model, format, target, artifact) -> NoArtifactError:
 
 def load(id: str, format: Optional[str] = None, target: Optional[str] = None, *,
          artifact: Optional[str] = None, mirror=None, offline: Optional[bool] = None,
-         quiet: bool = False, require_pinned: bool = False) -> LoadedModel:
+         quiet: bool = False, require_pinned: bool = False, runtime: str = "paddle",
+         threads: Optional[int] = None) -> LoadedModel:
     """Fetch (or find in the cache) a model's files, verified, and describe them.
 
     ``format`` is ``"paddle"``, ``"nb"`` or ``"text"``; ``target`` ``"arm"`` or ``"x86"`` for
     ``nb``. ``mirror`` is a base URL or local directory (or a list) tried before the
-    manifest's own sources, in addition to ``SLIMOCR_ZOO_MIRROR``.
+    manifest's own sources, in addition to ``SLIMOCR_ZOO_MIRROR``. ``runtime`` and ``threads``
+    are used when the model is run (``m(image)``).
     """
     model = get_registry().resolve(id)
+    options = {"mirror": mirror, "offline": offline, "quiet": quiet, "require_pinned": require_pinned}
+    run = {"runtime": runtime, "threads": threads, "options": options}
     arts = candidates(model, format, target, artifact)
     if not arts:
         raise _no_artifact(model, format, target, artifact)
     for a in arts:  # a verified copy already in the cache wins: no network at all
         if all(_fetch.is_cached(f) for f in a.files):
-            return LoadedModel(model.id, model, a, {f.name: _fetch.cache.file_path(f.path) for f in a.files})
+            return LoadedModel(model.id, model, a, {f.name: _fetch.cache.file_path(f.path) for f in a.files}, **run)
     mirrors = [mirror] if isinstance(mirror, (str, Path)) else list(mirror or [])
     opts = _fetch.Options.from_env(mirrors=[str(m) for m in mirrors], offline=offline, quiet=quiet,
                                    require_pinned=require_pinned)
     errors: List[DownloadError] = []
     for a in arts:
         try:
-            return LoadedModel(model.id, model, a, _fetch.fetch(a, opts))
+            return LoadedModel(model.id, model, a, _fetch.fetch(a, opts), **run)
         except DownloadError as e:
             errors.append(e)
     if len(errors) == 1:

@@ -1,0 +1,172 @@
+"""Paddle Lite (paddlelite 2.13rc0) on x86: ``.nb`` files through MobileConfig, paddle models
+through CxxConfig (which has threads) or an x86 ``.nb`` made by opt.
+
+Measured pitfalls this module guards against (../shared/README.md):
+- an x86 predictor must not change input shape: one predictor per shape, kept in a small LRU;
+- ``Tensor.numpy()`` is a view the next run overwrites: outputs are copied;
+- ARM ``.nb`` files and fully int8 ``.nb`` files run on x86 and return garbage: refused;
+- numpy 2 silently corrupts tensors: refused.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import sys
+from collections import OrderedDict
+from pathlib import Path
+from typing import List
+
+import numpy as np
+
+from .. import cache
+from ..errors import RuntimeUnavailableError
+from .nbfile import check_program, inspect_nb
+from .paddle import model_files
+
+MAX_SHAPES = 16
+
+
+def _lite():
+    if int(np.__version__.split(".")[0]) >= 2:
+        raise RuntimeUnavailableError(
+            f"numpy {np.__version__} with paddlelite 2.13 silently corrupts tensors: "
+            f"pip install 'numpy<2' (the 'lite' extra pins numpy==1.26.4)")
+    try:
+        import paddlelite.lite as lite
+    except ImportError:
+        raise RuntimeUnavailableError(
+            "Paddle Lite is not installed: pip install 'slimocr-zoo[lite]' "
+            "(paddlelite 2.13rc0 has wheels for CPython <= 3.10 only)") from None
+    return lite
+
+
+def runtime_version() -> str:
+    """The version string opt writes into ``.nb`` headers for this paddlelite (2.13rc0 -> v2.13-rc)."""
+    from importlib.metadata import version
+
+    m = re.match(r"(\d+)\.(\d+)(?:\.\d+)?(rc|b|a)?", version("paddlelite"))
+    return f"v{m.group(1)}.{m.group(2)}" + ("-rc" if m.group(3) == "rc" else "")
+
+
+def check_nb_for_x86(path, artifact=None) -> None:
+    """Refuse an ``.nb`` the x86 runtime would run wrongly, before any number is produced."""
+    if artifact is not None and artifact.target == "arm":
+        raise RuntimeUnavailableError(
+            f"{artifact.key} is an ARM .nb: the x86 Paddle Lite runtime runs it without error and returns "
+            f"garbage. Run it on the phone (python -m slimocr_zoo.bench --device sd855) or load format='paddle'")
+    info = inspect_nb(path)
+    if "arm" in info.targets and "x86" not in info.targets:
+        raise RuntimeUnavailableError(
+            f"{path} holds ARM kernels (opt --valid_targets=arm): on x86 it returns garbage. "
+            f"Convert the paddle model with --valid_targets=x86 for this machine, or run it on the phone")
+    if info.int8_kernels:
+        raise RuntimeUnavailableError(
+            f"{path} is an int8 .nb ({info.int8_kernels} int8 kernels): x86 Paddle Lite 2.13 gives garbage for it. "
+            f"Measure its accuracy through Paddle Inference (runtime='paddle') and its speed on the phone")
+    want = runtime_version()
+    if info.version != want:
+        raise RuntimeUnavailableError(
+            f"{path} was built by opt {info.version}, this runtime is paddlelite {want}: "
+            f"rebuild it with this paddle_lite_opt (or install the matching paddlelite)")
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """Paddle Lite prints progress from C++ to fd 1; keep the caller's stdout clean."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def opt_x86(loaded) -> Path:
+    """Convert a paddle artifact to an x86 ``.nb`` with this paddlelite's opt; cached by sha256."""
+    prog, params = model_files(loaded)
+    check_program(prog)
+    digest = cache.sha256_of(params)[:16]
+    out = cache.home() / "built" / "nb-x86" / f"{loaded.id}-{digest}-{runtime_version()}" / "model.nb"
+    if out.is_file():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with cache.lock(str(out)):
+        if out.is_file():
+            return out
+        tmp = out.with_name(f"tmp{os.getpid()}")
+        code = ("import sys, paddlelite.lite as l; o = l.Opt(); o.set_model_file(sys.argv[1]); "
+                "o.set_param_file(sys.argv[2]); o.set_valid_places('x86'); o.set_model_type('naive_buffer'); "
+                "o.set_optimize_out(sys.argv[3]); o.run()")
+        r = subprocess.run([sys.executable, "-c", code, str(prog), str(params), str(tmp)],
+                           capture_output=True, text=True)
+        made = tmp.with_name(tmp.name + ".nb")
+        if r.returncode != 0 or not made.is_file():
+            made.unlink(missing_ok=True)
+            tail = (r.stderr or r.stdout).strip().splitlines()[-3:]
+            raise RuntimeUnavailableError(f"paddle_lite_opt failed on {prog} (exit {r.returncode}): {' | '.join(tail)}")
+        os.replace(made, out)
+    return out
+
+
+class LitePredictor:
+    runtime = "lite"
+
+    def __init__(self, loaded, threads: int = 1, use_opt: bool = None):
+        self._lite = _lite()
+        self.threads = threads
+        art = loaded.artifact
+        if art.format == "nb":
+            (self._nb,) = [p for p in loaded.files.values() if p.suffix == ".nb"]
+            check_nb_for_x86(self._nb, art)
+            self.mode = "nb"
+        elif art.format == "paddle":
+            self._prog, self._params = model_files(loaded)
+            check_program(self._prog)
+            # MobileConfig has no threads on x86; CxxConfig does and loads the paddle model directly.
+            if use_opt or (use_opt is None and threads == 1):
+                self._nb = opt_x86(loaded)
+                check_nb_for_x86(self._nb)
+                self.mode = "nb"
+            else:
+                self.mode = "cxx"
+        else:
+            raise RuntimeUnavailableError(f"{art.key}: Paddle Lite cannot run a {art.format!r} artifact")
+        self._by_shape: "OrderedDict[tuple, object]" = OrderedDict()
+
+    def _create(self):
+        lite = self._lite
+        if self.mode == "nb":
+            config = lite.MobileConfig()
+            config.set_model_from_file(str(self._nb))
+        else:
+            config = lite.CxxConfig()
+            config.set_model_file(str(self._prog))
+            config.set_param_file(str(self._params))
+            config.set_valid_places([lite.Place(lite.TargetType.X86, lite.PrecisionType.FP32),
+                                     lite.Place(lite.TargetType.Host, lite.PrecisionType.FP32)])
+            config.set_threads(self.threads)
+        with _quiet_stdout():
+            return lite.create_paddle_predictor(config)
+
+    def _predictor(self, shape):
+        p = self._by_shape.get(shape)
+        if p is None:
+            p = self._create()
+            self._by_shape[shape] = p
+            while len(self._by_shape) > MAX_SHAPES:
+                self._by_shape.popitem(last=False)
+        else:
+            self._by_shape.move_to_end(shape)
+        return p
+
+    def run(self, x: np.ndarray) -> List[np.ndarray]:
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        p = self._predictor(tuple(x.shape))
+        p.get_input(0).from_numpy(x)
+        p.run()
+        return [np.array(p.get_output(i).numpy(), copy=True) for i in range(len(p.get_output_names()))]

@@ -1,0 +1,65 @@
+"""Paddle Inference (paddlepaddle 2.6) on the CPU, MKLDNN on: the fast path on x86."""
+from __future__ import annotations
+
+from typing import List
+
+import numpy as np
+
+from ..errors import RuntimeUnavailableError
+from .nbfile import check_program
+
+
+def _inference():
+    try:
+        import paddle.inference as pi
+    except ImportError:
+        raise RuntimeUnavailableError(
+            "Paddle Inference is not installed: pip install 'slimocr-zoo[paddle]' (paddlepaddle==2.6.2)") from None
+    return pi
+
+
+def model_files(loaded):
+    """(program, params) paths of a paddle artifact, whatever its layout."""
+    f = loaded.files
+    if loaded.artifact.layout == "program_only":
+        raise RuntimeUnavailableError(
+            f"{loaded.id}: artifact {loaded.artifact.name!r} is a program without weights and cannot run")
+    if "inference.pdmodel" in f:
+        return f["inference.pdmodel"], f["inference.pdiparams"]
+    return f["model"], f["params"]
+
+
+class PaddlePredictor:
+    runtime = "paddle"
+
+    def __init__(self, loaded, threads: int, mkldnn: bool = True):
+        pi = _inference()
+        prog, params = model_files(loaded)
+        check_program(prog)
+        config = pi.Config(str(prog), str(params))
+        config.disable_gpu()
+        config.set_cpu_math_library_num_threads(threads)
+        if mkldnn:
+            config.enable_mkldnn()
+            config.set_mkldnn_cache_capacity(10)  # bounded cache of shapes: rec crops vary in width
+        config.switch_ir_optim(True)
+        config.enable_memory_optim()
+        config.disable_glog_info()
+        self.threads = threads
+        self.mkldnn = mkldnn
+        self._p = pi.create_predictor(config)
+        self._input = self._p.get_input_handle(self._p.get_input_names()[0])
+        self._outputs = [self._p.get_output_handle(n) for n in self._p.get_output_names()]
+
+    def run(self, x: np.ndarray) -> List[np.ndarray]:
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        self._input.reshape(list(x.shape))
+        self._input.copy_from_cpu(x)
+        self._p.run()
+        return [o.copy_to_cpu() for o in self._outputs]
+
+
+def version() -> str:
+    import paddle
+
+    return paddle.__version__
