@@ -19,7 +19,7 @@ class LoadedModel:
     entry: Model
     artifact: Artifact
     files: Dict[str, Path]  # file name -> absolute path in the cache
-    runtime: str = "paddle"  # "paddle" (Paddle Inference) or "lite" (Paddle Lite)
+    runtime: str = "paddle"  # "paddle" (Paddle Inference) or "lite" (Paddle Lite): the artifact's own by default
     threads: Optional[int] = None
     options: dict = field(default_factory=dict, compare=False, repr=False)  # how it was loaded
 
@@ -81,31 +81,36 @@ def _no_artifact(model: Model, format, target, artifact) -> NoArtifactError:
 
 def load(id: str, format: Optional[str] = None, target: Optional[str] = None, *,
          artifact: Optional[str] = None, mirror=None, offline: Optional[bool] = None,
-         quiet: bool = False, require_pinned: bool = False, runtime: str = "paddle",
+         quiet: bool = False, require_pinned: bool = False, runtime: Optional[str] = None,
          threads: Optional[int] = None) -> LoadedModel:
     """Fetch (or find in the cache) a model's files, verified, and describe them.
 
     ``format`` is ``"paddle"``, ``"nb"`` or ``"text"``; ``target`` ``"arm"`` or ``"x86"`` for
     ``nb``. ``mirror`` is a base URL or local directory (or a list) tried before the
     manifest's own sources, in addition to ``SLIMOCR_ZOO_MIRROR``. ``runtime`` and ``threads``
-    are used when the model is run (``m(image)``).
+    are used when the model is run (``m(image)``); the runtime defaults to Paddle Lite for
+    ``nb`` artifacts and Paddle Inference otherwise.
     """
     model = get_registry().resolve(id)
     options = {"mirror": mirror, "offline": offline, "quiet": quiet, "require_pinned": require_pinned}
-    run = {"runtime": runtime, "threads": threads, "options": options}
+    run = {"threads": threads, "options": options}
+
+    def made(a, files):
+        rt = runtime or ("lite" if a.format == "nb" else "paddle")
+        return LoadedModel(model.id, model, a, files, runtime=rt, **run)
     arts = candidates(model, format, target, artifact)
     if not arts:
         raise _no_artifact(model, format, target, artifact)
     for a in arts:  # a verified copy already in the cache wins: no network at all
         if all(_fetch.is_cached(f) for f in a.files):
-            return LoadedModel(model.id, model, a, {f.name: _fetch.cache.file_path(f.path) for f in a.files}, **run)
+            return made(a, {f.name: _fetch.cache.file_path(f.path) for f in a.files})
     mirrors = [mirror] if isinstance(mirror, (str, Path)) else list(mirror or [])
     opts = _fetch.Options.from_env(mirrors=[str(m) for m in mirrors], offline=offline, quiet=quiet,
                                    require_pinned=require_pinned)
     errors: List[DownloadError] = []
     for a in arts:
         try:
-            return LoadedModel(model.id, model, a, _fetch.fetch(a, opts), **run)
+            return made(a, _fetch.fetch(a, opts))
         except DownloadError as e:
             errors.append(e)
     if len(errors) == 1:

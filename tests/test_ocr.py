@@ -1,0 +1,211 @@
+"""The pipeline, image inputs, evaluation metrics and the two module CLIs."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+np = pytest.importorskip("numpy")
+pytest.importorskip("cv2")
+
+import slimocr_zoo
+from slimocr_zoo.errors import ImageError
+
+from conftest import SHARED
+
+IMG = SHARED / "data/icdar2015_det/images/img_2.jpg"
+
+
+# --- pure functions: no Paddle needed ------------------------------------------------------
+
+def test_ctc_decode_merges_repeats_and_drops_blanks():
+    from slimocr_zoo.ocr.rec import ctc_decode
+
+    charset = ["blank", "a", "b", " "]
+    steps = [1, 1, 0, 1, 2, 2, 0, 3, 0]  # a a _ a b b _ ' ' _
+    probs = np.full((1, len(steps), 4), 0.1, np.float32)
+    for t, k in enumerate(steps):
+        probs[0, t, k] = 0.7
+    (r,) = ctc_decode(probs, charset)
+    assert r.text == "aab " and r.score == pytest.approx(0.7)
+    assert ctc_decode(np.eye(4, dtype=np.float32)[[0, 0]][None], charset)[0].text == ""
+
+
+def test_rec_width_policies():
+    from slimocr_zoo.ocr.rec import batch_width, resize_norm
+
+    wide, narrow = np.zeros((20, 200, 3), np.uint8), np.zeros((20, 20, 3), np.uint8)
+    v11 = {"height": 32, "width": 320, "width_policy": "ratio"}
+    v4 = {"height": 48, "width": 320, "width_policy": "ratio_min"}
+    assert batch_width([narrow], v11) == 32 and batch_width([narrow, wide], v11) == 320
+    assert batch_width([narrow], v4) == 320 and batch_width([wide], v4) == 480
+    x = resize_norm(np.full((10, 10, 3), 255, np.uint8), dict(v4, mean=[0.5] * 3, std=[0.5] * 3), 320)
+    assert x.shape == (3, 48, 320) and x[:, :, :48].min() == 1.0 and x[:, :, 48:].max() == 0.0
+
+
+def test_det_resize_follows_the_spec():
+    from slimocr_zoo.ocr.det import resize_for_det
+
+    img = np.zeros((720, 1280, 3), np.uint8)
+    assert resize_for_det(img, {"limit_type": "max", "limit_side_len": 960, "multiple": 32})[0].shape == (544, 960, 3)
+    assert resize_for_det(img, {"limit_type": "min", "limit_side_len": 736, "multiple": 32})[0].shape == (736, 1312, 3)
+
+
+def test_det_counts_follow_icdar2015():
+    from slimocr_zoo.eval import det_image_counts, det_metrics
+
+    sq = lambda x, y, s=10: [[x, y], [x + s, y], [x + s, y + s], [x, y + s]]  # noqa: E731
+    gt = [{"transcription": "A", "points": sq(0, 0)}, {"transcription": "B", "points": sq(100, 0)},
+          {"transcription": "###", "points": sq(200, 0, 40)}]
+    preds = [sq(1, 1), sq(210, 10), sq(300, 300)]  # a hit, one inside don't-care, a false alarm
+    assert det_image_counts(gt, preds) == (1, 2, 2)
+    m = det_metrics([(1, 2, 2), (1, 1, 2)])
+    assert (m["recall"], m["precision"]) == (2 / 3, 0.5) and m["hmean"] == pytest.approx(2 * (2 / 3) * 0.5 / (2 / 3 + 0.5))
+    assert det_image_counts(gt, [sq(5, 5)])[0] == 0  # IoU 25/175 < 0.5
+
+
+def test_rec_metrics():
+    from slimocr_zoo.eval import rec_metrics
+
+    m = rec_metrics(["Hello", "wor ld", "x-1"], ["hello", "world", "X1"])
+    assert m["accuracy"] == pytest.approx(1 / 3)  # spaces ignored, case kept
+    assert m["accuracy_alnum_nocase"] == 1.0
+    assert 0 < m["norm_edit_similarity"] < 1
+
+
+def test_bad_label_lines_are_named(tmp_path):
+    from slimocr_zoo.eval import read_det_labels, read_rec_labels
+
+    (tmp_path / "l.txt").write_text("img.jpg\t[{]\n")
+    with pytest.raises(ValueError, match=r"l.txt:1"):
+        read_det_labels(tmp_path / "l.txt")
+    (tmp_path / "r.txt").write_text("ok.png\tA\nno-tab-here\n")
+    with pytest.raises(ValueError, match=r"r.txt:2"):
+        read_rec_labels(tmp_path / "r.txt")
+
+
+# --- images ---------------------------------------------------------------------------------
+
+def test_image_inputs_and_exif(tmp_path):
+    pytest.importorskip("cv2")
+    from PIL import Image
+
+    from slimocr_zoo.ocr.image import read_image
+
+    a = read_image(IMG)
+    assert a.shape == (720, 1280, 3)
+    assert np.array_equal(read_image(IMG.read_bytes()), a)
+    assert read_image(a[:, :, 0]).shape == (720, 1280, 3)  # gray -> BGR
+    im = Image.open(IMG)
+    exif = im.getexif()
+    exif[0x0112] = 6  # "rotate 90 CW to display"
+    im.save(tmp_path / "rot.jpg", exif=exif)
+    assert read_image(tmp_path / "rot.jpg").shape == (1280, 720, 3)
+
+
+@pytest.mark.parametrize("content", [b"", b"not an image at all", None])
+def test_corrupt_image_is_named(tmp_path, content):
+    pytest.importorskip("cv2")
+    from slimocr_zoo.ocr.image import read_image
+
+    p = tmp_path / "broken.jpg"
+    if content is None:
+        p.write_bytes(IMG.read_bytes()[:300])  # a truncated JPEG
+    else:
+        p.write_bytes(content)
+    with pytest.raises(ImageError, match="broken.jpg"):
+        read_image(p)
+    with pytest.raises(ImageError, match="cannot read image .*missing.jpg"):
+        read_image(tmp_path / "missing.jpg")
+
+
+# --- the pipeline ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ocr(tmp_path_factory, shared_models):
+    pytest.importorskip("paddle")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SLIMOCR_ZOO_HOME", str(tmp_path_factory.mktemp("ocr_home")))
+    o = slimocr_zoo.pipeline(det="ch_PP-OCRv4_det", rec="ch_PP-OCRv4_rec", cls="ch_ppocr_mobile_v2.0_cls",
+                             mirror=str(shared_models), quiet=True)
+    yield o
+    mp.undo()
+
+
+@pytest.mark.paddle
+def test_pipeline_reads_a_real_image(ocr):
+    res = ocr(IMG)
+    assert {"Free yourself from", "PAIN"} <= set(res.texts)
+    ys = [b[0][1] for b in res.boxes]
+    assert ys == sorted(ys) or all(abs(a - b) < 10 or a < b for a, b in zip(ys, ys[1:]))  # reading order
+    assert res.boxes_found >= len(res.lines) and all(s >= 0.5 for s in res.scores)
+    for k in ("read", "det_pre", "det", "det_post", "crop", "cls", "rec", "rec_decode", "total"):
+        assert res.timings[k] >= 0
+    d = res.to_dict()
+    assert json.loads(json.dumps(d))["lines"][0]["text"] == res.texts[0]
+
+
+@pytest.mark.paddle
+def test_pipeline_same_for_path_bytes_array(ocr):
+    from slimocr_zoo.ocr.image import read_image
+
+    a = ocr(IMG).texts
+    assert ocr(IMG.read_bytes()).texts == a and ocr(read_image(IMG)).texts == a
+
+
+@pytest.mark.paddle
+def test_pipeline_flipped_image_is_read_with_cls(ocr):
+    from slimocr_zoo.ocr.image import read_image
+
+    res = ocr(np.ascontiguousarray(read_image(IMG)[::-1, ::-1]))
+    assert "PAIN" in res.texts and 180 in [ln.angle for ln in res.lines]
+
+
+@pytest.mark.paddle
+def test_seed_config_says_what_is_missing(shared_models):
+    with pytest.raises(slimocr_zoo.ZooError, match="MobileNetV3_CRNN"):
+        slimocr_zoo.pipeline(config=0, mirror=str(shared_models), offline=True)
+    with pytest.raises(slimocr_zoo.NoArtifactError, match="SlimTextDet_pruning|recipe"):
+        slimocr_zoo.pipeline(config=2, mirror=str(shared_models), offline=True)
+
+
+@pytest.mark.paddle
+def test_ocr_cli_json_and_draw(tmp_path, shared_models):
+    out = tmp_path / "drawn.png"
+    r = subprocess.run([sys.executable, "-m", "slimocr_zoo.ocr", str(IMG), "--json", "--mirror", str(shared_models),
+                        "--draw", str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout.strip().splitlines()[-1])
+    assert doc["models"]["det"] == "ch_PP-OCRv4_det" and "PAIN" in [ln["text"] for ln in doc["lines"]]
+    import cv2
+
+    assert cv2.imread(str(out)).shape == (720, 1280, 3)
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"junk")
+    r = subprocess.run([sys.executable, "-m", "slimocr_zoo.ocr", str(bad), "--mirror", str(shared_models)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "bad.png is not a readable image" in r.stderr
+
+
+@pytest.mark.paddle
+def test_eval_cli_writes_results(tmp_path, shared_models):
+    out = tmp_path / "eval.json"
+    r = subprocess.run([sys.executable, "-m", "slimocr_zoo.eval", "--models", "MobileNetV3_DB", "ch_PP-OCRv4_rec",
+                        "--runtime", "paddle", "--limit", "6", "--data", str(SHARED / "data"), "--mirror",
+                        str(shared_models), "--out", str(out), "-q"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(out.read_text())
+    det, rec = doc["runs"]
+    assert det["model"]["files"]["params"] == slimocr_zoo.info("MobileNetV3_DB").artifact("paddle").files[1].sha256
+    assert 0 < det["metrics"]["hmean"] <= 1 and det["dataset"]["items"] == 6 and len(det["dataset"]["labels_sha256"]) == 64
+    assert rec["metrics"]["n"] == 6 and rec["metrics"]["accuracy"] > 0.5
+    assert doc["environment"]["paddlepaddle"] == "2.6.2" and doc["date"].startswith("20")
+    assert "hmean" in r.stdout
+
+
+@pytest.mark.paddle
+def test_eval_refuses_a_task_it_cannot_score(shared_models):
+    from slimocr_zoo.eval import main
+
+    assert main(["--models", "ch_ppocr_mobile_v2.0_cls", "--runtime", "paddle", "--limit", "1",
+                 "--data", str(SHARED / "data"), "--mirror", str(shared_models)]) == 1

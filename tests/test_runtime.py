@@ -1,0 +1,159 @@
+"""Runtimes and their guards, on the real weights."""
+import shutil
+import sys
+
+import pytest
+
+np = pytest.importorskip("numpy")
+pytest.importorskip("cv2")
+
+import slimocr_zoo
+from slimocr_zoo.errors import RuntimeUnavailableError
+
+from conftest import SHARED
+
+pytestmark = pytest.mark.paddle
+IMG = SHARED / "data/icdar2015_det/images/img_2.jpg"
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory, shared_models):
+    """Models loaded once per module into their own cache (predictors are slow to build)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SLIMOCR_ZOO_HOME", str(tmp_path_factory.mktemp("rt_home")))
+    out = {}
+
+    def get(mid, runtime=None, **kw):
+        key = (mid, runtime, tuple(sorted(kw.items())))
+        if key not in out:
+            out[key] = slimocr_zoo.load(mid, mirror=str(shared_models), runtime=runtime, quiet=True, **kw)
+        return out[key]
+
+    get.home = mp
+    yield get
+    mp.undo()
+
+
+def test_det_paddle_and_lite_agree_on_the_probability_map(loaded):
+    from slimocr_zoo.ocr.image import read_image
+
+    img = read_image(IMG)
+    p = loaded("MobileNetV3_DB").stage.probability_map(img)
+    q = loaded("MobileNetV3_DB", "lite", threads=1).stage.probability_map(img)
+    assert p.shape == (544, 960) and p.max() > 0.9
+    assert np.abs(p - q).max() < 1e-3
+    a, b = loaded("MobileNetV3_DB")(img), loaded("MobileNetV3_DB", "lite", threads=1)(img)
+    assert len(a) >= 5 and np.array_equal(a.boxes, b.boxes)
+
+
+def test_lite_outputs_are_copies_and_shapes_do_not_mix(loaded):
+    pred = loaded("ch_ppocr_mobile_v2.0_cls", "lite", threads=1).stage.predictor
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.random((1, 3, 48, 192), np.float32), rng.random((1, 3, 48, 192), np.float32)
+    y1 = pred.run(x1)[0]
+    keep = y1.copy()
+    pred.run(x2)
+    assert np.array_equal(y1, keep)  # not a view the next run overwrote
+    big = rng.random((3, 3, 48, 192), np.float32)
+    yb = pred.run(big)[0]
+    assert yb.shape == (3, 2)
+    assert np.allclose(pred.run(x1)[0], keep, atol=1e-6)  # back to the first shape: same answer
+    assert len(pred._by_shape) == 2
+
+
+def test_arm_nb_from_manifest_is_refused(loaded):
+    m = loaded("ch_ppocr_mobile_v2.0_cls", format="nb", target="arm")
+    with pytest.raises(RuntimeUnavailableError, match="ARM .nb.*garbage"):
+        m.stage
+
+
+def test_arm_nb_is_caught_by_the_file_itself(shared_models):
+    from slimocr_zoo.runtime.lite import check_nb_for_x86
+
+    with pytest.raises(RuntimeUnavailableError, match="ARM kernels"):
+        check_nb_for_x86(shared_models / "ppocr_v2.0_lite_arm/ch_ppocr_mobile_v2.0_det_opt.nb")
+
+
+def test_int8_and_version_guards(loaded, tmp_path):
+    from slimocr_zoo.runtime.lite import LitePredictor, check_nb_for_x86, runtime_version
+    from slimocr_zoo.runtime.nbfile import inspect_nb
+
+    lp = LitePredictor(loaded("MobileNetV3_DB"), threads=1)  # converts with this paddlelite's opt
+    info = inspect_nb(lp._nb)
+    assert info.version == runtime_version() == "v2.13-rc" and info.targets == {"x86"} and info.int8_kernels == 0
+    check_nb_for_x86(lp._nb)  # our own x86 float file passes
+    data = bytearray(lp._nb.read_bytes())
+    old = tmp_path / "old.nb"
+    old.write_bytes(bytes(data).replace(b"v2.13-rc", b"v2.10-rc", 1))
+    with pytest.raises(RuntimeUnavailableError, match="opt v2.10-rc.*v2.13-rc"):
+        check_nb_for_x86(old)
+    i = bytes(data).index(b"conv2d/def/2/1/1")
+    data[i:i + 16] = b"conv2d/def/2/2/1"  # an int8 x86 conv kernel
+    q = tmp_path / "int8.nb"
+    q.write_bytes(bytes(data))
+    with pytest.raises(RuntimeUnavailableError, match="int8 .nb"):
+        check_nb_for_x86(q)
+
+
+def test_numpy2_with_paddlelite_is_refused(monkeypatch):
+    from slimocr_zoo.runtime import lite
+
+    monkeypatch.setattr(lite.np, "__version__", "2.1.0")
+    with pytest.raises(RuntimeUnavailableError, match="numpy 2.1.0.*numpy<2"):
+        lite._lite()
+
+
+def test_missing_runtimes_name_the_extra(monkeypatch, loaded):
+    from slimocr_zoo.runtime import lite, paddle
+
+    monkeypatch.setitem(sys.modules, "paddle.inference", None)
+    with pytest.raises(RuntimeUnavailableError, match=r"slimocr-zoo\[paddle\]"):
+        paddle._inference()
+    monkeypatch.setitem(sys.modules, "paddlelite.lite", None)
+    with pytest.raises(RuntimeUnavailableError, match=r"slimocr-zoo\[lite\].*3.10"):
+        lite._lite()
+
+
+def test_paddle3_json_program_is_refused(tmp_path):
+    from slimocr_zoo.runtime.nbfile import check_program
+
+    p = tmp_path / "inference.json"
+    p.write_text('{"base_code": {"magic": "pir", "version": 1}, "program": {}}')
+    with pytest.raises(RuntimeUnavailableError, match="paddle 3.x JSON"):
+        check_program(p)
+
+
+def test_program_only_artifact_cannot_run(loaded):
+    m = loaded("MobileNetV3_CRNN", artifact="program")
+    with pytest.raises(RuntimeUnavailableError, match="without weights"):
+        m.stage
+
+
+def test_paddle_runtime_refuses_nb(loaded):
+    m = loaded("ch_ppocr_mobile_v2.0_det", runtime="paddle")
+    assert loaded("ch_ppocr_mobile_v2.0_det").runtime == "lite"  # an nb artifact's own runtime
+    with pytest.raises(RuntimeUnavailableError, match="runtime='lite'"):
+        m.stage
+
+
+def test_cls_detects_upside_down(loaded):
+    from slimocr_zoo.ocr.image import read_image
+
+    crop = read_image(SHARED / "data/icdar2015_rec/images/word_2.png")
+    for mid in ("ch_ppocr_mobile_v2.0_cls", "ch_ppocr_mobile_v1.1_cls"):
+        cls = loaded(mid)
+        assert cls(crop).angle == 0
+        flipped = cls(np.ascontiguousarray(crop[::-1, ::-1]))
+        assert flipped.angle == 180 and flipped.score > 0.5
+
+
+def test_rec_reads_real_words(loaded):
+    from slimocr_zoo.eval import read_rec_labels
+
+    items = read_rec_labels(SHARED / "data/icdar2015_rec/labels.txt")[:24]
+    rec = loaded("ch_PP-OCRv4_rec")
+    out = rec([p for p, _ in items])
+    right = sum(r.text.lower() == t.lower() for r, (_, t) in zip(out, items))
+    assert right >= 20, [(r.text, t) for r, (_, t) in zip(out, items)]
+    one = rec(items[0][0])
+    assert one.text == out[0].text and 0 < one.score <= 1
