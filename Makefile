@@ -5,7 +5,7 @@ CORE_VENV ?= .venv-core
 MIRROR    ?= $(firstword $(wildcard ../shared/models))
 ARGS      ?=
 
-.PHONY: demo test test-full test-core venv clean
+.PHONY: demo test test-full test-core venv clean eval parity
 
 venv:
 	@scripts/venv.sh $(VENV) all,test
@@ -28,5 +28,15 @@ test-core:
 	echo "core tests on Python $$py without Paddle"; \
 	$(CORE_VENV)/bin/python -m pytest -q -m "not paddle" $(ARGS)
 
+# Accuracy of the real models on ../shared/data with both runtimes (about 15 minutes here).
+eval: venv
+	$(VENV)/bin/python -m slimocr_zoo.eval --data ../shared/data --mirror ../shared/models \
+	    --e2e ch_PP-OCRv4_det+ch_PP-OCRv4_rec --out benchmarks/results/eval-cpu.json -q
+
+# Our stages against PaddleOCR 2.7.3's own, in a separate environment (.venv-ref).
+parity: venv
+	scripts/venv-ref.sh .venv-ref
+	$(VENV)/bin/python benchmarks/parity.py $(ARGS)
+
 clean:
-	rm -rf $(VENV) $(CORE_VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(CORE_VENV) .venv-ref build *.egg-info .pytest_cache

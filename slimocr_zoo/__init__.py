@@ -6,11 +6,11 @@
 """
 __version__ = "0.1.0"
 
-from .errors import (ChecksumError, DownloadError, ManifestError, NoArtifactError, OfflineError,  # noqa: F401
-                     UnknownModelError, UnpinnedError, UnsafeArchiveError, ZooError)
+from .errors import (ChecksumError, DownloadError, ImageError, ManifestError, NoArtifactError,  # noqa: F401
+                     OfflineError, RuntimeUnavailableError, UnknownModelError, UnpinnedError,
+                     UnsafeArchiveError, ZooError)
 from .loader import LoadedModel, load  # noqa: F401
 from .registry import Config, Model, get_registry, register_manifest  # noqa: F401
-from .errors import ImageError, RuntimeUnavailableError  # noqa: F401,E402
 
 
 def pipeline(config=None, det=None, rec=None, cls=None, **kwargs):

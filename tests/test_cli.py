@@ -5,7 +5,6 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
 
 from slimocr_zoo import cache
 from slimocr_zoo.cli import main

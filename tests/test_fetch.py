@@ -1,6 +1,5 @@
 """Downloads over real loopback HTTP: every fault ends in a verified file or a clear error."""
 import hashlib
-import os
 
 import pytest
 

@@ -1,5 +1,4 @@
 """The manifest: schema, seed figures, mirror layout, user manifests, lookups."""
-import copy
 import hashlib
 import json
 import re

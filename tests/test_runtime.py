@@ -1,5 +1,4 @@
 """Runtimes and their guards, on the real weights."""
-import shutil
 import sys
 
 import pytest
