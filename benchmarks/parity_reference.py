@@ -1,6 +1,7 @@
 """The reference side of benchmarks/parity.py: PaddleOCR 2.7.3's own TextDetector / TextRecognizer
 (tools/infer) on the same local weights and parameters. Runs in .venv-ref (paddleocr's pins clash
 with ours); prints one JSON document: det boxes per image, rec texts per crop."""
+import zlib  # noqa: F401  (before paddle: see slimocr_zoo/runtime/paddle.py import_paddle)
 import argparse
 import json
 import os

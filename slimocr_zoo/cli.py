@@ -25,6 +25,10 @@ def _mb(n):
 
 
 def _cached(a: Artifact) -> bool:
+    if a.recipe:
+        from .build import is_built
+
+        return is_built(a)
     return all(cache.file_path(f.path).is_file() for f in a.files)
 
 
@@ -47,11 +51,9 @@ def cmd_list(args) -> int:
     rows = []
     for m in models:
         acc, ms = _reported(m)
-        arts = ", ".join(("*" if _cached(a) else "") + a.name for a in m.artifacts)
-        if m.recipe:
-            arts = (arts + ", " if arts else "") + f"recipe:{m.recipe['type']}({m.recipe['parent']})"
+        arts = ", ".join(("*" if _cached(a) else "") + a.name + ("+" if a.recipe else "") for a in m.artifacts)
         rows.append([m.id, m.task, m.family, m.compression.get("method", "none"), acc, ms, arts])
-    print(_table(rows, ["id", "task", "family", "compression", "reported acc", "reported ms", "artifacts (* cached)"]))
+    print(_table(rows, ["id", "task", "family", "compression", "reported acc", "reported ms", "artifacts (* cached, + built by a recipe)"]))
     if args.task is None:
         print()
         rows = []
@@ -96,9 +98,6 @@ def cmd_info(args) -> int:
     for part in ("quantization", "pruning"):
         if part in m.compression:
             print(f"    {part}: {json.dumps(m.compression[part], ensure_ascii=False)}")
-    if m.recipe:
-        print(f"  recipe:       {m.recipe['type']} from {m.recipe['parent']} ({m.recipe.get('status', 'planned')})"
-              + (f": {m.recipe['note']}" if m.recipe.get("note") else ""))
     if m.reported:
         acc, ms = _reported(m)
         print(f"  reported:     {acc}, {ms} ms — {m.reported.get('note', 'as reported by the seed')}")
@@ -107,8 +106,20 @@ def cmd_info(args) -> int:
         state = "cached" if _cached(a) else "not cached"
         print(f"  artifact {a.name}: {a.describe()}, {_mb(a.size)} MB, {'pinned' if a.pinned else 'UNPINNED'}, {state}")
         print(f"    provenance: {a.provenance}")
+        if a.recipe:
+            r = a.recipe
+            print(f"    recipe: {r['type']} from {r['parent']}/{r.get('parent_artifact', '?')}"
+                  + (f" — {r['note']}" if r.get("note") else ""))
+            from .build import read_record
+
+            rec = read_record(a)
+            if rec:
+                cal = rec.get("calibration")
+                print(f"    built {rec['built_at']} (key {rec['key']}) with {rec['tools']}"
+                      + (f", {len(cal['images'])} {cal['set']} images sha256 {cal['sha256'][:16]}" if cal else ""))
         for f in a.files:
-            print(f"    {f.path}  {f.size if f.size is not None else '?'} B  {f.sha256 or '(sha256 pinned on first download)'}")
+            pending = "(sha256 recorded when built)" if a.recipe else "(sha256 pinned on first download)"
+            print(f"    {f.path}  {f.size if f.size is not None else '?'} B  {f.sha256 or pending}")
         for s in a.sources:
             print(f"    source ({s.type}): {s.url}" + (f" [strip {s.strip}]" if s.strip else ""))
     return 0
@@ -122,6 +133,10 @@ def _download(models: List[Model], args) -> int:
         arts = [a for a in m.artifacts if (args.format is None or a.format == args.format)
                 and (args.target is None or a.target == args.target)]
         for a in arts:
+            if a.recipe:
+                rows.append([m.id, a.name, "to build", f"`slimocr-zoo build {m.id}`: {a.recipe['type']} from "
+                                                       f"{a.recipe['parent']}/{a.recipe.get('parent_artifact')}"])
+                continue
             try:
                 files = _fetch.fetch(a, opts)
                 size = sum(p.stat().st_size for p in files.values())
@@ -131,10 +146,7 @@ def _download(models: List[Model], args) -> int:
             except (DownloadError, ZooError) as e:
                 failed += 1
                 rows.append([m.id, a.name, "failed", _short(str(e))])
-        if m.recipe:
-            rows.append([m.id, f"recipe:{m.recipe['type']}", "to build",
-                         f"made from {m.recipe['parent']} by the {m.recipe['type']} recipe (building is not available yet)"])
-        elif not arts:
+        if not arts:
             rows.append([m.id, "-", "none", "no artifact matches the filters"])
     print(_table(rows, ["model", "artifact", "status", "detail"]))
     ok = sum(r[2] == "ok" for r in rows)
@@ -154,6 +166,33 @@ def cmd_download(args) -> int:
         raise SystemExit("download: give model ids or --all (not both)")
     models = reg.list() if args.all else [reg.resolve(i) for i in args.ids]
     return _download(models, args)
+
+
+def cmd_build(args) -> int:
+    import time
+
+    from .build import build
+
+    reg = get_registry()
+    if args.all == bool(args.ids):
+        raise SystemExit("build: give model ids or --all (not both)")
+    models = reg.list() if args.all else [reg.resolve(i) for i in args.ids]
+    rows, failed = [], 0
+    for m in models:
+        for a in m.recipes:
+            if (args.format and a.format != args.format) or (args.target and a.target != args.target):
+                continue
+            t0 = time.perf_counter()
+            try:
+                b = build(m.id, a.name, force=args.force, quiet=args.quiet, mirror=args.mirror, offline=args.offline)
+                size = sum(p.stat().st_size for p in b.files.values())
+                rows.append([m.id, a.name, "ok", a.describe(), _mb(size), f"{time.perf_counter() - t0:.1f}"])
+            except ZooError as e:
+                failed += 1
+                rows.append([m.id, a.name, "failed", _short(str(e)), "", f"{time.perf_counter() - t0:.1f}"])
+    print(_table(rows, ["model", "artifact", "status", "what", "MB", "s"]))
+    print(f"\n{len(rows) - failed} built (or already built), {failed} failed; cache: {cache.home()}")
+    return 1 if failed else 0
 
 
 def _known_files():
@@ -267,6 +306,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--require-pinned", action="store_true",
                    help="refuse upstream files whose sha256 is not pinned (instead of pinning on first use)")
     s.set_defaults(func=cmd_download)
+    s = sub.add_parser("build", parents=[common], help="build artifacts by their recipes (opt, prune, quant_post, ...)")
+    s.add_argument("ids", nargs="*", metavar="ID")
+    s.add_argument("--all", action="store_true", help="every recipe artifact of every model")
+    s.add_argument("--format", choices=["paddle", "nb"])
+    s.add_argument("--target", choices=["arm", "x86"])
+    s.add_argument("--force", action="store_true", help="build again even when an up-to-date build exists")
+    s.set_defaults(func=cmd_build)
     s = sub.add_parser("verify", parents=[common], help="re-hash every cached file; remove corrupt ones")
     s.set_defaults(func=cmd_verify)
     s = sub.add_parser("cache", parents=[common], help="ls | rm ID... | prune")

@@ -202,6 +202,7 @@ def eval_det(model_id, data_dir, runtime="paddle", threads=None, limit=None, qui
     labels_path = Path(data_dir) / "icdar2015_det" / "labels.txt"
     items = read_det_labels(labels_path)[:limit]
     m = load(model_id, runtime=runtime, threads=threads, quiet=quiet, **load_kw)
+    _refuse_synthetic(m)
     counts, t0 = [], time.perf_counter()
     for img_path, gt in _progress(items, f"det {model_id} [{runtime}]", quiet):
         found = m(read_image(img_path))
@@ -218,6 +219,7 @@ def eval_rec(model_id, data_dir, runtime="paddle", threads=None, limit=None, qui
     labels_path = Path(data_dir) / "icdar2015_rec" / "labels.txt"
     items = read_rec_labels(labels_path)[:limit]
     m = load(model_id, runtime=runtime, threads=threads, quiet=quiet, **load_kw)
+    _refuse_synthetic(m)
     preds, t0, chunk = [], time.perf_counter(), 96
     for start in _progress(range(0, len(items), chunk), f"rec {model_id} [{runtime}]", quiet):
         crops = [read_image(p) for p, _ in items[start:start + chunk]]
@@ -236,7 +238,8 @@ def eval_e2e(det_id, rec_id, data_dir, cls_id=None, runtime="paddle", threads=No
     ocr = OCR.create(det=det_id, rec=rec_id, cls=cls_id, runtime=runtime, threads=threads, quiet=quiet, **load_kw)
     for m in (ocr.det_model, ocr.rec_model, ocr.cls_model):
         if m is not None:
-            found = total = 0
+            _refuse_synthetic(ocr.det_model, ocr.cls_model, ocr.rec_model)
+    found = total = 0
     t0 = time.perf_counter()
     for img_path, gt in _progress(items, f"e2e {det_id}+{rec_id} [{runtime}]", quiet):
         f, n = e2e_image_counts(gt, ocr(img_path).lines)
@@ -245,6 +248,15 @@ def eval_e2e(det_id, rec_id, data_dir, cls_id=None, runtime="paddle", threads=No
     return {"task": "e2e", "models": models, "runtime": runtime, "dataset": _dataset(labels_path, len(items)),
             "metrics": {"words_found": found / total if total else 0.0, "found": found, "words": total},
             "seconds": round(time.perf_counter() - t0, 2)}
+
+
+def _refuse_synthetic(*loaded):
+    from .errors import ZooError
+
+    for m in loaded:
+        if m is not None and m.artifact.synthetic:
+            raise ZooError(f"{m.id}/{m.artifact.name} has synthetic (random) weights: it stands in for latency only "
+                           f"and has no accuracy to evaluate")
 
 
 def _dataset(labels_path: Path, n: int) -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from . import fetch as _fetch
-from .errors import DownloadError, NoArtifactError
+from .errors import DownloadError, NoArtifactError, ZooError
 from .registry import Artifact, Model, get_registry
 
 
@@ -53,29 +53,32 @@ def candidates(model: Model, format: Optional[str] = None, target: Optional[str]
                artifact: Optional[str] = None) -> List[Artifact]:
     """Artifacts matching the request, in manifest order (pinned ones first).
 
-    A program-only artifact (weights missing) is chosen only when asked for by name. With no
-    ``format``, the model's first (preferred) artifact's format is meant: asking for a Paddle
-    model never silently yields an ARM ``.nb``.
+    A program-only or synthetic artifact (weights missing or random) is chosen only when asked
+    for by name. With no ``format``, the model's first such artifact's format is meant: asking
+    for a Paddle model never silently yields an ARM ``.nb``. Order: pinned downloads, then
+    artifacts built here by a recipe, then upstream files pinned on first use.
     """
+    def usable(a):
+        return artifact is not None or not (a.program_only or a.synthetic)
+
     if format is None and artifact is None and target is None:
-        runnable = [a for a in model.artifacts if not a.program_only]
+        runnable = [a for a in model.artifacts if usable(a)]
         format = runnable[0].format if runnable else None
     out = [a for a in model.artifacts
            if (artifact is None or a.name == artifact)
            and (format is None or a.format == format)
            and (target is None or a.target == target)
-           and (artifact is not None or not a.program_only)]
-    return sorted(out, key=lambda a: not a.pinned)
+           and usable(a)]
+    return sorted(out, key=lambda a: 0 if a.pinned and not a.recipe else 1 if a.recipe else 2)
 
 
 def _no_artifact(model: Model, format, target, artifact) -> NoArtifactError:
     asked = ", ".join(f"{k}={v}" for k, v in (("artifact", artifact), ("format", format), ("target", target)) if v)
     have = "; ".join(f"{a.name} ({a.describe()})" for a in model.artifacts) or "none"
     msg = f"{model.id} has no published artifact" + (f" with {asked}" if asked else "") + f" (it has: {have})"
-    if model.recipe:
-        r = model.recipe
-        msg += (f". It is made by the {r['type']!r} recipe from {r['parent']}; "
-                f"building artifacts is not available in this version yet")
+    hidden = [a.name for a in model.artifacts if a.synthetic or a.program_only]
+    if hidden:
+        msg += f". Latency-only or incomplete artifacts are chosen by name only: artifact={hidden[0]!r}"
     return NoArtifactError(msg)
 
 
@@ -101,19 +104,24 @@ def load(id: str, format: Optional[str] = None, target: Optional[str] = None, *,
     arts = candidates(model, format, target, artifact)
     if not arts:
         raise _no_artifact(model, format, target, artifact)
+    from . import build as _build
+
     for a in arts:  # a verified copy already in the cache wins: no network at all
-        if all(_fetch.is_cached(f) for f in a.files):
+        if (_build.is_built(a) if a.recipe else all(_fetch.is_cached(f) for f in a.files)):
             return made(a, {f.name: _fetch.cache.file_path(f.path) for f in a.files})
     mirrors = [mirror] if isinstance(mirror, (str, Path)) else list(mirror or [])
     opts = _fetch.Options.from_env(mirrors=[str(m) for m in mirrors], offline=offline, quiet=quiet,
                                    require_pinned=require_pinned)
-    errors: List[DownloadError] = []
+    errors: List[Exception] = []
     for a in arts:
         try:
+            if a.recipe:
+                b = _build.build(model.id, a.name, quiet=quiet, **{k: v for k, v in options.items() if k != "quiet"})
+                return made(a, b.files)
             return made(a, _fetch.fetch(a, opts))
-        except DownloadError as e:
+        except (DownloadError, _build.BuildError) as e:
             errors.append(e)
     if len(errors) == 1:
         raise errors[0]
-    kind = type(errors[0]) if len({type(e) for e in errors}) == 1 else DownloadError
+    kind = type(errors[0]) if len({type(e) for e in errors}) == 1 else ZooError
     raise kind(f"no artifact of {model.id} could be had:\n  " + "\n  ".join(str(e) for e in errors))

@@ -59,6 +59,8 @@ class Artifact:
     target: Optional[str] = None
     opt_version: Optional[str] = None
     precision: Optional[str] = None
+    recipe: Optional[dict] = None  # built here from a parent instead of downloaded
+    synthetic: bool = False  # random weights: latency only
 
     @property
     def key(self) -> str:
@@ -87,6 +89,10 @@ class Artifact:
             bits.append(self.precision)
         if self.program_only:
             bits.append("program only")
+        if self.synthetic:
+            bits.append("SYNTHETIC weights")
+        if self.recipe:
+            bits.append(f"built by {self.recipe['type']}")
         return " ".join(bits)
 
 
@@ -104,8 +110,11 @@ class Model:
     postprocess: dict = field(default_factory=dict)
     compression: dict = field(default_factory=lambda: {"method": "none"})
     parent: Optional[str] = None
-    recipe: Optional[dict] = None
     reported: Optional[dict] = None  # the seed's figures, never measured ones
+
+    @property
+    def recipes(self) -> Tuple[Artifact, ...]:
+        return tuple(a for a in self.artifacts if a.recipe)
 
     def artifact(self, name: str) -> Artifact:
         for a in self.artifacts:
@@ -170,6 +179,8 @@ def _model_from_json(m: dict, path: Path) -> Model:
             target=a.get("target"),
             opt_version=a.get("opt_version"),
             precision=a.get("precision"),
+            recipe=a.get("recipe"),
+            synthetic=a.get("synthetic", False),
         )
         for a in m["artifacts"]
     )
@@ -178,7 +189,7 @@ def _model_from_json(m: dict, path: Path) -> Model:
         artifacts=arts, manifest=path, aliases=tuple(m.get("aliases", ())),
         architecture=m.get("architecture", {}), input=m.get("input", {}),
         postprocess=m.get("postprocess", {}), compression=m.get("compression", {"method": "none"}),
-        parent=m.get("parent"), recipe=m.get("recipe"), reported=m.get("reported"),
+        parent=m.get("parent"), reported=m.get("reported"),
     )
 
 
@@ -229,12 +240,21 @@ class Registry:
         for m in self.models.values():
             if m.parent:
                 need(m.parent, f"{m.manifest}: {m.id}.parent")
-            if m.recipe:
-                need(m.recipe["parent"], f"{m.manifest}: {m.id}.recipe.parent")
+            for a in m.recipes:
+                where = f"{m.manifest}: {a.key}.recipe"
+                need(a.recipe["parent"], f"{where}.parent")
+                parent = self.models[self._names[a.recipe["parent"]]]
+                pa = a.recipe.get("parent_artifact")
+                if pa and pa not in {x.name for x in parent.artifacts}:
+                    raise ManifestError(f"{where}.parent_artifact: {parent.id} has no artifact {pa!r}")
+                if pa and parent.artifact(pa).synthetic and not a.synthetic:
+                    raise ManifestError(f"{where}: built from synthetic {parent.id}/{pa}, so it must be marked synthetic")
+                if a.recipe["type"] == "synthetic_params" and not a.synthetic:
+                    raise ManifestError(f"{where}: a synthetic_params artifact must be marked synthetic")
             if m.input.get("dictionary"):
                 need(m.input["dictionary"], f"{m.manifest}: {m.id}.input.dictionary", "dict")
-            if not m.artifacts and not m.recipe:
-                raise ManifestError(f"{m.manifest}: {m.id} has neither artifacts nor a recipe")
+            if not m.artifacts:
+                raise ManifestError(f"{m.manifest}: {m.id} has no artifacts")
         for c in self.configs.values():
             for task in ("det", "rec", "cls"):
                 if getattr(c, task):

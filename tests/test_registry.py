@@ -96,8 +96,10 @@ def test_every_model_has_an_input_spec_and_every_file_a_provenance():
             assert a.provenance and a.files
             if a.format == "nb":
                 assert a.target in ("arm", "x86") and a.opt_version
-            if not a.pinned:
+            if not a.pinned and not a.recipe:
                 assert any(s.url.startswith("https://") for s in a.sources), f"{a.key}: unpinned and no upstream URL"
+            if a.recipe:
+                assert not a.sources and a.recipe["parent"] in {m.id, m.parent} | {x.id for x in slimocr_zoo.list_models()}
 
 
 def test_compression_details_as_published():
@@ -109,8 +111,12 @@ def test_compression_details_as_published():
     prune = slimocr_zoo.info("SlimTextDet_pruning").compression["pruning"]
     assert prune["criterion"] == "geometry_median" and "conv12_se_2_weights" in prune["skipped_params"]
     for mid in ("SlimTextDet", "SlimTextDet_quat_pruning"):
-        m = slimocr_zoo.info(mid)
-        assert m.artifacts == () and m.recipe["type"] == "quant_post"  # upstream never published them
+        m = slimocr_zoo.info(mid)  # upstream never published them: every artifact is built here
+        assert m.artifacts and all(a.recipe for a in m.artifacts)
+        assert m.artifact("paddle").recipe["type"] == "quant_post" and m.artifact("nb-arm").recipe["type"] == "opt"
+    assert slimocr_zoo.info("SlimTextDet_quat_pruning").artifact("paddle").recipe["parent"] == "SlimTextDet_pruning"
+    rec = slimocr_zoo.info("SlimTextRec").artifact("synthetic")
+    assert rec.synthetic and rec.recipe["parent_artifact"] == "synthetic"  # flagged all the way down
 
 
 def test_pinned_files_match_the_shared_mirror(shared_models):
@@ -148,9 +154,14 @@ def test_load_defaults_to_the_preferred_format(mirror):
     assert nb.artifact.name == "nb-arm" and nb.files["ch_ppocr_mobile_v2.0_cls_opt.nb"].read_bytes()[2:9] == b"6010b5f"
 
 
-def test_recipe_only_model_says_it_must_be_built():
-    with pytest.raises(slimocr_zoo.NoArtifactError, match="quant_post.*MobileNetV3_DB"):
-        slimocr_zoo.load("SlimTextDet")
+def test_synthetic_artifacts_are_never_a_default():
+    m = slimocr_zoo.info("MobileNetV3_CRNN")
+    from slimocr_zoo.loader import candidates
+
+    assert [a.name for a in candidates(m)] == ["paddle-upstream"]
+    assert [a.name for a in candidates(m, artifact="synthetic")] == ["synthetic"]
+    assert [a.name for a in candidates(slimocr_zoo.info("MobileNetV3_DB"), format="nb", target="arm")] == [
+        "nb-arm", "nb-arm-upstream"]  # built here (matching our opt) before upstream-unpinned
 
 
 def test_program_only_artifact_is_not_a_default(mirror):

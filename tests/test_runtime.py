@@ -156,3 +156,12 @@ def test_rec_reads_real_words(loaded):
     assert right >= 20, [(r.text, t) for r, (_, t) in zip(out, items)]
     one = rec(items[0][0])
     assert one.text == out[0].text and 0 < one.score <= 1
+
+
+def test_paddle_then_pyclipper_imports():
+    """paddle's bundled zlib must not break Cython modules imported after it (pyclipper 1.4)."""
+    import subprocess
+
+    code = "from slimocr_zoo.runtime.paddle import import_paddle; import_paddle(); import pyclipper; print('ok')"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.stdout.strip() == "ok", r.stderr[-500:]

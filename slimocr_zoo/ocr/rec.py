@@ -72,8 +72,11 @@ class CTCRecognizer:
     def __init__(self, predictor, input_spec: dict, charset: List[str], batch_size: int = 6):
         self.predictor, self.spec, self.charset, self.batch_size = predictor, input_spec, charset, batch_size
 
-    def _probs(self, outputs) -> np.ndarray:
-        probs = [o for o in outputs if o.ndim == 3 and o.shape[-1] == len(self.charset)]
+    def _probs(self, outputs, n: int) -> np.ndarray:
+        c = len(self.charset)
+        # 2.x programs give (N, T, C); 1.1 CRNN programs a LoD tensor (N*T, C) next to their own decode
+        probs = [o if o.ndim == 3 else o.reshape(n, -1, c) for o in outputs
+                 if o.shape[-1] == c and (o.ndim == 3 or (o.ndim == 2 and o.shape[0] % n == 0))]
         if not probs:
             shapes = [o.shape for o in outputs]
             raise ValueError(f"recognizer outputs {shapes} have no (N, T, {len(self.charset)}) probability tensor: "
@@ -93,7 +96,7 @@ class CTCRecognizer:
             t1 = time.perf_counter()
             outputs = self.predictor.run(x)
             t2 = time.perf_counter()
-            for i, r in zip(ids, ctc_decode(self._probs(outputs), self.charset)):
+            for i, r in zip(ids, ctc_decode(self._probs(outputs, len(ids)), self.charset)):
                 results[i] = r
             t3 = time.perf_counter()
             for k, v in (("rec_pre", t1 - t0), ("rec", t2 - t1), ("rec_decode", t3 - t2)):

@@ -9,8 +9,23 @@ from ..errors import RuntimeUnavailableError
 from .nbfile import check_program
 
 
+def import_paddle():
+    """Import paddle, with the interpreter's zlib loaded first.
+
+    paddle's native libraries carry their own zlib; loaded first, its symbols shadow Python's and
+    a later Cython module that decompresses its strings with zlib (pyclipper 1.4) fails to import
+    with "zlib.error: Error -2 ... inconsistent stream state" (seen here).
+    """
+    import zlib  # noqa: F401
+
+    import paddle
+
+    return paddle
+
+
 def _inference():
     try:
+        import_paddle()
         import paddle.inference as pi
     except ImportError:
         raise RuntimeUnavailableError(
@@ -58,8 +73,3 @@ class PaddlePredictor:
         self._p.run()
         return [o.copy_to_cpu() for o in self._outputs]
 
-
-def version() -> str:
-    import paddle
-
-    return paddle.__version__

@@ -1,0 +1,91 @@
+"""prune: PaddleSlim static-graph filter pruning, with ratios given or found the way PaddleOCR 1.1
+did it: the sensitivity of each prunable conv at several ratios on calibration images, then
+``get_ratios_by_loss(sensitivities, budget)``, skipping the layers it skipped.
+
+The metric is det hmean on the calibration images (our DB post-processing, ICDAR protocol).
+Without fine-tuning (no training set here) the accuracy loss is real and reported as it is.
+"""
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def prunable(program, skip) -> list:
+    names = []
+    for op in program.global_block().ops:
+        if op.type == "conv2d":  # depthwise convs follow their producer; PaddleOCR skipped them too
+            w = op.input("Filter")[0]
+            if not any(fnmatch.fnmatch(w, pat) for pat in skip) and w not in names:
+                names.append(w)
+    return names
+
+
+def build(parent, art, recipe, staging: Path, calib, quiet=False):
+    from ..eval import det_image_counts, det_metrics
+    from ..ocr.det import postprocess
+    from ..runtime.paddle import import_paddle, model_files
+    from . import BuildError
+
+    paddle = import_paddle()
+    try:
+        from paddleslim.prune import Pruner, get_ratios_by_loss, sensitivity
+    except ImportError:
+        raise BuildError("prune needs paddleslim: pip install 'slimocr-zoo[build]'") from None
+    if parent.entry.task != "det":
+        raise BuildError(f"{art.key}: the prune recipe scores det hmean; {parent.id} is a {parent.entry.task} model")
+    prog_file, params_file = model_files(parent)
+    paddle.enable_static()
+    try:
+        place = paddle.CPUPlace()
+        exe = paddle.static.Executor(place)
+        scope = paddle.static.Scope()
+        with paddle.static.scope_guard(scope):
+            program, feeds, fetches = paddle.static.load_inference_model(
+                str(prog_file.parent), exe, model_filename=prog_file.name, params_filename=params_file.name)
+            ratios = recipe.get("ratios")
+            report = {}
+            if not ratios:
+                if calib is None:
+                    raise BuildError(f"{art.key}: pruning by sensitivity needs a calibration set")
+                inputs = list(calib.arrays(parent.entry.input, "det"))
+                shapes = [(p, x) for p, x in zip(calib.labels, inputs)]
+                from ..ocr.image import read_image
+
+                sizes = [read_image(p).shape[:2] for p in calib.items]
+
+                def hmean(prog):
+                    counts = []
+                    for (gt, x), hw in zip(shapes, sizes):
+                        prob = exe.run(prog, feed={feeds[0]: x}, fetch_list=fetches, scope=scope)[0][0, 0]
+                        boxes, _ = postprocess(prob, hw, parent.entry.postprocess)
+                        counts.append(det_image_counts(gt, boxes))
+                    return det_metrics(counts)["hmean"]
+
+                params = recipe.get("params") or prunable(program, recipe.get("skip", []))
+                sens_file = staging / "sensitivities.data"
+                sens = sensitivity(program, place, params, hmean, sensitivities_file=str(sens_file),
+                                   pruned_ratios=recipe.get("sensitivity_ratios", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]),
+                                   criterion=recipe.get("criterion", "geometry_median"))
+                ratios = {k: v for k, v in get_ratios_by_loss(sens, recipe.get("loss_budget", 0.03)).items() if v > 0}
+                report = {"sensitivities": {k: {str(r): float(l) for r, l in v.items()} for k, v in sens.items()},
+                          "baseline_hmean": hmean(program)}
+            if not ratios:
+                raise BuildError(f"{art.key}: no layer can be pruned within a loss of {recipe.get('loss_budget')}")
+            pruned, _, _ = Pruner(recipe.get("criterion", "geometry_median")).prune(
+                program, scope, params=list(ratios), ratios=[float(r) for r in ratios.values()], place=place,
+                only_graph=False)
+            block = pruned.global_block()
+            paddle.static.save_inference_model(str(staging / "inference"), [block.var(feeds[0])],
+                                               [block.var(f.name) for f in fetches], exe, program=pruned)
+    finally:
+        paddle.disable_static()
+    (staging / "pruning.json").write_text(json.dumps({"ratios": {k: float(v) for k, v in ratios.items()}, **report},
+                                                     indent=1))
+    out = {"inference.pdmodel": staging / "inference.pdmodel", "inference.pdiparams": staging / "inference.pdiparams"}
+    if any(f.name == "pruning.json" for f in art.files):
+        out["pruning.json"] = staging / "pruning.json"
+    return out

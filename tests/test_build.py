@@ -1,0 +1,136 @@
+"""Recipes on real weights, kept small: opt, synthetic weights, quant_post and prune."""
+import json
+
+import pytest
+
+np = pytest.importorskip("numpy")
+pytest.importorskip("paddle")
+
+import slimocr_zoo  # noqa: E402
+from slimocr_zoo import cache  # noqa: E402
+from slimocr_zoo.build import build, is_built, read_record  # noqa: E402
+
+from conftest import SHARED  # noqa: E402
+
+pytestmark = pytest.mark.paddle
+
+
+@pytest.fixture(autouse=True)
+def sources(monkeypatch, shared_models):
+    monkeypatch.setenv("SLIMOCR_ZOO_MIRROR", str(shared_models))
+    monkeypatch.setenv("SLIMOCR_ZOO_DATA", str(SHARED / "data"))
+
+
+def _user_manifest(tmp_path, models):
+    p = tmp_path / "recipes.json"
+    p.write_text(json.dumps({"schema_version": 1, "models": models}))
+    slimocr_zoo.register_manifest(p)
+
+
+def _built(mid, name, recipe, fmt="paddle", **extra):
+    files = ([{"path": f"built/{mid}/{name}/model.nb"}] if fmt == "nb" else
+             [{"path": f"built/{mid}/{name}/inference.pdmodel"}, {"path": f"built/{mid}/{name}/inference.pdiparams"}])
+    a = {"name": name, "format": fmt, "files": files, "sources": [], "recipe": recipe, "provenance": "test build"}
+    a.update({"layout": "pdmodel"} if fmt == "paddle" else {"target": recipe["target"], "opt_version": "v2.13-rc"})
+    a.update(extra)
+    return a
+
+
+def test_opt_is_deterministic_and_cached(zoo_env):
+    from slimocr_zoo.runtime.nbfile import inspect_nb
+
+    a = build("MobileNetV3_DB", "nb-x86")
+    first = cache.sha256_of(a.files["model.nb"])
+    rec = read_record(a.artifact)
+    assert rec["outputs"]["model.nb"]["sha256"] == first and rec["tools"]["paddlelite"] == "2.13rc0"
+    assert rec["parent"]["files"]["params"] == slimocr_zoo.info("MobileNetV3_DB").artifact("paddle").files[1].sha256
+    mtime = a.files["model.nb"].stat().st_mtime_ns
+    assert build("MobileNetV3_DB", "nb-x86").files == a.files
+    assert a.files["model.nb"].stat().st_mtime_ns == mtime  # up to date: not rebuilt
+    build("MobileNetV3_DB", "nb-x86", force=True)
+    assert cache.sha256_of(a.files["model.nb"]) == first  # same inputs, same bytes
+    arm = build("MobileNetV3_DB", "nb-arm")
+    info = inspect_nb(arm.files["model.nb"])
+    assert info.targets == {"arm"} and info.version == "v2.13-rc"
+    # load() finds the build, and an x86 one runs on a real image
+    m = slimocr_zoo.load("MobileNetV3_DB", format="nb", target="x86")
+    assert m.artifact.name == "nb-x86" and m.runtime == "lite"
+    assert len(m(SHARED / "data/icdar2015_det/images/img_2.jpg")) >= 5
+
+
+def test_weight_only_int8_is_smaller_and_still_runs():
+    f = build("MobileNetV3_DB", "nb-x86").files["model.nb"].stat().st_size
+    q = slimocr_zoo.load("MobileNetV3_DB", artifact="nb-x86-int8w")
+    assert q.files["model.nb"].stat().st_size < 0.5 * f
+    assert len(q(SHARED / "data/icdar2015_det/images/img_2.jpg")) >= 5
+
+
+def test_synthetic_weights_are_flagged_run_and_refused_by_eval():
+    m = build("MobileNetV3_CRNN", "synthetic")
+    assert m.artifact.synthetic and read_record(m.artifact)["synthetic"] is True
+    sha = cache.sha256_of(m.files["inference.pdiparams"])
+    assert 4_000_000 < m.files["inference.pdiparams"].stat().st_size < 4_600_000  # the real ~4.3 MB of weights
+    r = m(SHARED / "data/icdar2015_rec/images/word_1.png")
+    assert isinstance(r.text, str)  # runs (its text is noise)
+    build("MobileNetV3_CRNN", "synthetic", force=True)
+    assert cache.sha256_of(m.files["inference.pdiparams"]) == sha  # seeded
+    from slimocr_zoo.eval import eval_rec
+
+    with pytest.raises(slimocr_zoo.ZooError, match="synthetic"):
+        eval_rec("MobileNetV3_CRNN", SHARED / "data", artifact="synthetic", limit=2)
+
+
+def test_quant_post_small(tmp_path):
+    recipe = {"type": "quant_post", "parent": "ch_ppocr_mobile_v2.0_cls", "parent_artifact": "paddle",
+              "algo": "hist", "calibration": {"set": "icdar2015_rec", "start": 1500, "count": 2}}
+    _user_manifest(tmp_path, [{"id": "tiny_cls_quant", "task": "cls", "family": "test", "description": "test",
+                               "input": slimocr_zoo.info("ch_ppocr_mobile_v2.0_cls").input,
+                               "artifacts": [_built("tiny_cls_quant", "paddle", recipe, precision="int8")]}])
+    m = slimocr_zoo.load("tiny_cls_quant")  # load() builds on demand
+    rec = read_record(m.artifact)
+    assert rec["calibration"]["images"] == ["word_1501.png", "word_1502.png"] and len(rec["calibration"]["sha256"]) == 64
+    prog = m.files["inference.pdmodel"].read_bytes()
+    assert b"fake_quantize" in prog or b"quantize_linear" in prog  # simulated int8 ops inserted
+    crop = SHARED / "data/icdar2015_rec/images/word_2.png"
+    assert m(crop).angle == 0
+
+
+def test_prune_explicit_and_by_sensitivity(tmp_path):
+    explicit = {"type": "prune", "parent": "MobileNetV3_DB", "parent_artifact": "paddle", "criterion": "geometry_median",
+                "ratios": {"conv15_expand_weights": 0.5, "conv16_expand_weights": 0.5}}
+    sens = {"type": "prune", "parent": "MobileNetV3_DB", "parent_artifact": "paddle", "criterion": "l1_norm",
+            "params": ["conv16_expand_weights"], "sensitivity_ratios": [0.3, 0.6], "loss_budget": 0.5,
+            "calibration": {"set": "icdar2015_det", "start": 390, "count": 2, "input": {"limit_side_len": 320}}}
+    det = slimocr_zoo.info("MobileNetV3_DB")
+    _user_manifest(tmp_path, [{"id": f"tiny_prune_{k}", "task": "det", "family": "test", "description": "test",
+                               "input": det.input, "postprocess": det.postprocess,
+                               "artifacts": [_built(f"tiny_prune_{k}", "paddle", r)]}
+                              for k, r in (("explicit", explicit), ("sens", sens))])
+    base = slimocr_zoo.load("MobileNetV3_DB").files["params"].stat().st_size
+    a = build("tiny_prune_explicit")
+    assert a.files["inference.pdiparams"].stat().st_size < base - 100_000
+    assert len(a(SHARED / "data/icdar2015_det/images/img_2.jpg")) >= 1
+    b = build("tiny_prune_sens")
+
+    assert b.files["inference.pdiparams"].stat().st_size <= base
+    assert is_built(b.artifact)
+
+
+def test_interrupted_build_leaves_nothing(monkeypatch, zoo_env):
+    from slimocr_zoo.build import opt
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(opt, "build", boom)
+    with pytest.raises(KeyboardInterrupt):
+        build("MobileNetV3_DB", "nb-arm")
+    art = slimocr_zoo.info("MobileNetV3_DB").artifact("nb-arm")
+    assert not cache.file_path(art.files[0].path).exists() and read_record(art) is None
+    assert not [p for p in (zoo_env / "built").rglob("*") if ".staging" in p.name]
+
+
+def test_missing_calibration_data_is_clear(monkeypatch, tmp_path):
+    monkeypatch.setenv("SLIMOCR_ZOO_DATA", str(tmp_path / "nowhere"))
+    with pytest.raises(slimocr_zoo.ZooError, match="SLIMOCR_ZOO_DATA"):
+        build("SlimTextDet", "paddle")
