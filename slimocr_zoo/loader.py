@@ -72,11 +72,16 @@ def candidates(model: Model, format: Optional[str] = None, target: Optional[str]
     return sorted(out, key=lambda a: 0 if a.pinned and not a.recipe else 1 if a.recipe else 2)
 
 
+def _hidden(model: Model) -> List[str]:
+    """Artifacts chosen by name only: synthetic (runnable, latency only) before program-only."""
+    return [a.name for a in model.artifacts if a.synthetic] + [a.name for a in model.artifacts if a.program_only]
+
+
 def _no_artifact(model: Model, format, target, artifact) -> NoArtifactError:
     asked = ", ".join(f"{k}={v}" for k, v in (("artifact", artifact), ("format", format), ("target", target)) if v)
     have = "; ".join(f"{a.name} ({a.describe()})" for a in model.artifacts) or "none"
     msg = f"{model.id} has no published artifact" + (f" with {asked}" if asked else "") + f" (it has: {have})"
-    hidden = [a.name for a in model.artifacts if a.synthetic or a.program_only]
+    hidden = _hidden(model)
     if hidden:
         msg += f". Latency-only or incomplete artifacts are chosen by name only: artifact={hidden[0]!r}"
     return NoArtifactError(msg)
@@ -121,7 +126,9 @@ def load(id: str, format: Optional[str] = None, target: Optional[str] = None, *,
             return made(a, _fetch.fetch(a, opts))
         except (DownloadError, _build.BuildError) as e:
             errors.append(e)
+    hidden = _hidden(model)
+    hint = f" (a latency-only or incomplete artifact is there by name: artifact={hidden[0]!r})" if hidden else ""
     if len(errors) == 1:
-        raise errors[0]
+        raise type(errors[0])(f"{errors[0]}{hint}")
     kind = type(errors[0]) if len({type(e) for e in errors}) == 1 else ZooError
-    raise kind(f"no artifact of {model.id} could be had:\n  " + "\n  ".join(str(e) for e in errors))
+    raise kind(f"no artifact of {model.id} could be had{hint}:\n  " + "\n  ".join(str(e) for e in errors))

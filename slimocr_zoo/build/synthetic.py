@@ -38,6 +38,25 @@ def _drop_export_ops(block):
         block._remove_var(name)
 
 
+def _complete_lstm_outputs(block):
+    """Give 1.x ``lstm`` ops back the BatchGate / BatchCellPreAct outputs the old export dropped.
+
+    Paddle Lite's opt requires them (op_desc.cc "Check failed: it != outputs_.end()" otherwise);
+    they are scratch tensors, so fresh temporaries are all they need.
+    """
+    changed = 0
+    for op in block.ops:
+        if op.type != "lstm":
+            continue
+        for slot in ("BatchGate", "BatchCellPreAct"):
+            if slot not in op.output_names or not op.output(slot):
+                name = f"{op.output('Hidden')[0]}.{slot}"
+                block.create_var(name=name, dtype="float32", persistable=False)
+                op.desc.set_output(slot, [name])
+                changed += 1
+    return changed
+
+
 def build(parent, art, recipe, staging: Path, calib, quiet=False):
     from ..runtime.paddle import import_paddle
 
@@ -61,6 +80,10 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False):
             paddle.static.save_inference_model(
                 str(staging / "inference"), [block.var(n) for n in feeds], [block.var(n) for n in fetches],
                 exe, program=program)
+        # after saving: its pruning would drop the unused outputs again
+        saved = paddle.static.Program.parse_from_string((staging / "inference.pdmodel").read_bytes())
+        if _complete_lstm_outputs(saved.global_block()):
+            (staging / "inference.pdmodel").write_bytes(saved.desc.serialize_to_string())
     finally:
         paddle.disable_static()
     return {"inference.pdmodel": staging / "inference.pdmodel", "inference.pdiparams": staging / "inference.pdiparams"}
