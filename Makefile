@@ -5,7 +5,7 @@ CORE_VENV ?= .venv-core
 MIRROR    ?= $(firstword $(wildcard ../shared/models))
 ARGS      ?=
 
-.PHONY: demo test test-full test-core venv clean eval parity
+.PHONY: demo test test-full test-core venv clean eval parity build seed-models
 
 venv:
 	@scripts/venv.sh $(VENV) all,test
@@ -37,6 +37,14 @@ eval: venv
 parity: venv
 	scripts/venv-ref.sh .venv-ref
 	$(VENV)/bin/python benchmarks/parity.py $(ARGS)
+
+# Every recipe artifact (opt, prune, quant_post, synthetic weights): about 25 minutes here.
+build: venv
+	SLIMOCR_ZOO_DATA=../shared/data $(VENV)/bin/slimocr-zoo build --all --mirror ../shared/models
+
+# The seed's models as built here: sizes, runs, det hmean (builds what is missing).
+seed-models: venv
+	SLIMOCR_ZOO_DATA=../shared/data $(VENV)/bin/python benchmarks/seed_models.py
 
 clean:
 	rm -rf $(VENV) $(CORE_VENV) .venv-ref build *.egg-info .pytest_cache
