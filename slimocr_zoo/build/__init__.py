@@ -31,7 +31,7 @@ class BuildError(ZooError):
 def _recipes():
     from . import opt, prune, quant, synthetic
 
-    return {"opt": opt.build, "prune": prune.build, "quant_post": quant.build, "synthetic_params": synthetic.build}
+    return {"opt": opt, "prune": prune, "quant_post": quant, "synthetic_params": synthetic}
 
 
 def tool_versions(kind: str) -> Dict[str, str]:
@@ -65,6 +65,8 @@ def is_built(art) -> bool:
     rec = read_record(art)
     if not rec or rec.get("recipe") != art.recipe:
         return False
+    if rec.get("recipe_version") != getattr(_recipes()[art.recipe["type"]], "VERSION", 1):
+        return False
     for f in art.files:
         want = rec["outputs"].get(f.name, {}).get("sha256")
         if not want or not cache.file_path(f.path).is_file():
@@ -91,7 +93,10 @@ def build(model_id: str, artifact: Optional[str] = None, force: bool = False, qu
     from .calibration import calibration_set
 
     calib = calibration_set(recipe.get("calibration"), parent.entry)
-    key_doc = {"recipe": recipe, "parent": {n: cache.sha256_of(p) for n, p in parent.files.items()},
+    module = _recipes()[recipe["type"]]
+    # VERSION: bumped when a recipe's code changes its output, so old builds are not reused
+    key_doc = {"recipe": recipe, "recipe_version": getattr(module, "VERSION", 1),
+               "parent": {n: cache.sha256_of(p) for n, p in parent.files.items()},
                "tools": tool_versions(recipe["type"]), "calibration": calib.digest if calib else None}
     key = hashlib.sha256(json.dumps(key_doc, sort_keys=True).encode()).hexdigest()[:16]
     files = {f.name: cache.file_path(f.path) for f in art.files}
@@ -106,7 +111,7 @@ def build(model_id: str, artifact: Optional[str] = None, force: bool = False, qu
         try:
             log.warning("building %s by %s from %s/%s%s", art.key, recipe["type"], parent.id, parent.artifact.name,
                         f" with {len(calib.items)} calibration samples" if calib else "")
-            produced = _recipes()[recipe["type"]](parent, art, recipe, staging, calib, quiet=quiet)
+            produced = module.build(parent, art, recipe, staging, calib, quiet=quiet)
             missing = [f.name for f in art.files if f.name not in produced]
             if missing:
                 raise BuildError(f"{art.key}: the {recipe['type']} recipe did not produce {missing}")
@@ -121,6 +126,7 @@ def build(model_id: str, artifact: Optional[str] = None, force: bool = False, qu
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         doc = {"key": key, "model": model.id, "artifact": art.name, "recipe": recipe,
+               "recipe_version": key_doc["recipe_version"],
                "parent": {"id": parent.id, "artifact": parent.artifact.name, "files": key_doc["parent"],
                           "synthetic": parent.artifact.synthetic},
                "tools": key_doc["tools"],

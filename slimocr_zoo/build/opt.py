@@ -11,6 +11,8 @@ from pathlib import Path
 
 from . import BuildError
 
+VERSION = 2  # 2: header bytes after the version are zeroed
+
 _CODE = """
 import sys, paddlelite.lite as l
 prog, params, target, out, quant = sys.argv[1:6]

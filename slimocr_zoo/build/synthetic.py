@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 
 
+VERSION = 2  # 2: lstm scratch outputs restored
+
 def _value(name: str, shape, rng) -> np.ndarray:
     shape = [int(d) for d in shape]
     if name.endswith(("_variance", ".w_2")) or "variance" in name:
