@@ -134,3 +134,17 @@ def test_missing_calibration_data_is_clear(monkeypatch, tmp_path):
     monkeypatch.setenv("SLIMOCR_ZOO_DATA", str(tmp_path / "nowhere"))
     with pytest.raises(slimocr_zoo.ZooError, match="SLIMOCR_ZOO_DATA"):
         build("SlimTextDet", "paddle")
+
+
+def test_two_processes_build_once(zoo_env):
+    import os
+    import subprocess
+    import sys
+
+    code = "from slimocr_zoo.build import build; print(build('MobileNetV3_DB', 'nb-arm').files['model.nb'])"
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=os.environ.copy(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert outs[0][0] == outs[1][0]
+    assert sum(err.count("building MobileNetV3_DB/nb-arm") for _, err in outs) == 1  # the other waited, then reused it
