@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import subprocess
 import sys
 from collections import OrderedDict
 from pathlib import Path
@@ -88,6 +87,8 @@ def _quiet_stdout():
 
 def opt_x86(loaded) -> Path:
     """Convert a paddle artifact to an x86 ``.nb`` with this paddlelite's opt; cached by sha256."""
+    from ..build.opt import convert, normalize_header
+
     prog, params = model_files(loaded)
     check_program(prog)
     digest = cache.sha256_of(params)[:16]
@@ -96,20 +97,10 @@ def opt_x86(loaded) -> Path:
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     with cache.lock(str(out)):
-        if out.is_file():
-            return out
-        tmp = out.with_name(f"tmp{os.getpid()}")
-        code = ("import sys, paddlelite.lite as l; o = l.Opt(); o.set_model_file(sys.argv[1]); "
-                "o.set_param_file(sys.argv[2]); o.set_valid_places('x86'); o.set_model_type('naive_buffer'); "
-                "o.set_optimize_out(sys.argv[3]); o.run()")
-        r = subprocess.run([sys.executable, "-c", code, str(prog), str(params), str(tmp)],
-                           capture_output=True, text=True)
-        made = tmp.with_name(tmp.name + ".nb")
-        if r.returncode != 0 or not made.is_file():
-            made.unlink(missing_ok=True)
-            tail = (r.stderr or r.stdout).strip().splitlines()[-3:]
-            raise RuntimeUnavailableError(f"paddle_lite_opt failed on {prog} (exit {r.returncode}): {' | '.join(tail)}")
-        os.replace(made, out)
+        if not out.is_file():
+            made = convert(prog, params, "x86", out.with_name(f"tmp{os.getpid()}"))
+            normalize_header(made)
+            os.replace(made, out)
     return out
 
 
