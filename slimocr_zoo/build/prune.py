@@ -11,7 +11,6 @@ import fnmatch
 import json
 from pathlib import Path
 
-import numpy as np
 
 
 def prunable(program, skip) -> list:
