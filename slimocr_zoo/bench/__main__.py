@@ -1,0 +1,175 @@
+"""python -m slimocr_zoo.bench --device cpu [--quick] [--configs 0 1 2 3] [--runtime paddle|lite] ..."""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+from pathlib import Path
+
+from .host import SIMULATED_INT8  # noqa: F401  (re-exported for the report)
+
+
+def _default_images(n: int):
+    from ..eval import default_data_dir, read_det_labels
+
+    d = default_data_dir()
+    if d is None:
+        return None
+    return [p for p, _ in read_det_labels(Path(d) / "icdar2015_det/labels.txt")[:n]]
+
+
+def _save(doc: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)  # a finished entry is never lost to an interrupt
+
+
+def main(argv=None) -> int:
+    from ..errors import ZooError
+    from . import device
+
+    p = argparse.ArgumentParser(prog="python -m slimocr_zoo.bench",
+                                description="Latency of each model and of end-to-end OCR per seed configuration.")
+    p.add_argument("--device", default="cpu", help="a profile of manifests/devices.json: cpu, sd855")
+    p.add_argument("--configs", nargs="+", type=int, default=[0, 1, 2, 3])
+    p.add_argument("--runtime", default="paddle", choices=["paddle", "lite"], help="--device cpu only")
+    p.add_argument("--threads", type=int)
+    p.add_argument("--warmup", type=int)
+    p.add_argument("--repeats", type=int)
+    p.add_argument("--images", type=Path, help="a folder of images for end-to-end OCR (default: ICDAR 2015 subset)")
+    p.add_argument("--quick", action="store_true", help="the device's short protocol")
+    p.add_argument("--out", type=Path, help="results JSON (default benchmarks/results/bench-DEVICE-RUNTIME.json)")
+    p.add_argument("--resume", action="store_true", help="keep the finished entries of --out and run the rest")
+    p.add_argument("--mirror", action="append", default=[])
+    p.add_argument("--offline", action="store_true", default=None)
+    p.add_argument("--quiet", "-q", action="store_true")
+    a = p.parse_args(argv)
+    try:
+        prof = device(a.device)
+        if prof["kind"] != "host":
+            raise ZooError(f"--device {a.device}: the adb benchmark on a phone is not in this version yet; "
+                           f"--device cpu runs on this machine")
+        return run_host(a, prof)
+    except ZooError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: finished entries are saved; rerun with --resume to continue", file=sys.stderr)
+        return 130
+
+
+def run_host(a, prof) -> int:
+    from tqdm.auto import tqdm
+
+    from ..eval import environment, file_sha256
+    from ..ocr.image import read_image
+    from ..ocr.system import OCR
+    from ..registry import get_registry
+    from .host import load_for_bench, note_for, representative_input, time_e2e, time_model
+
+    proto = dict(prof["quick" if a.quick else "protocol"])
+    threads = a.threads or proto["threads"]
+    warmup = proto["warmup"] if a.warmup is None else a.warmup
+    repeats = a.repeats or proto["repeats"]
+    if a.images:
+        images = sorted(x for x in a.images.iterdir() if x.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp"))
+    else:
+        images = _default_images(proto.get("images", 5))
+    if not images:
+        from ..errors import ZooError
+
+        raise ZooError("no images for end-to-end OCR: give --images DIR (or set up ../shared/data)")
+    out = a.out or Path("benchmarks/results") / f"bench-{prof['id']}-{a.runtime}{'-quick' if a.quick else ''}.json"
+    doc = json.loads(out.read_text()) if a.resume and out.is_file() else None
+    if doc is None:
+        doc = {"kind": "bench", "schema_version": 1,
+               "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+               "command": "python -m slimocr_zoo.bench " + " ".join(sys.argv[1:] if a is not None else []),
+               "device": {k: prof[k] for k in ("id", "kind", "description")}, "environment": environment(),
+               "protocol": {"runtime": a.runtime, "threads": threads, "warmup": warmup, "repeats": repeats,
+                            "e2e_images": len(images), "quick": a.quick},
+               "measured": True, "models": [], "e2e": []}
+    kw = {"mirror": a.mirror, "offline": a.offline, "quiet": a.quiet}
+    reg = get_registry()
+    cfgs = [reg.config(c) for c in a.configs]
+    ids = list(dict.fromkeys([m for c in cfgs for m in (c.det, c.rec)]))
+    det_img = read_image(images[0])
+    rec_crop = read_image(images[0])[0:48, 0:200]
+    done = {m["id"] for m in doc["models"]}
+    loaded = {}
+    for mid in tqdm(ids, desc="models", disable=True if a.quiet else None):
+        try:
+            m, why = load_for_bench(mid, a.runtime, threads, **kw)
+        except Exception as e:  # recorded, the run goes on
+            doc["models"] = [x for x in doc["models"] if x["id"] != mid] + [{"id": mid, "skipped": str(e)[:400]}]
+            _save(doc, out)
+            continue
+        loaded[mid] = m
+        if mid in done:
+            continue
+        x = representative_input(m, det_img, rec_crop)
+        entry = {"id": mid, "task": m.entry.task, "artifact": m.artifact.name, "format": m.artifact.describe(),
+                 "runtime": m.runtime, "threads": threads, "synthetic": m.artifact.synthetic,
+                 "precision": m.artifact.precision or "fp32",
+                 "files_sha256": {n: file_sha256(f) for n, f in m.files.items()},
+                 "notes": [n for n in ((why or {}).get("note"), note_for(m)) if n],
+                 "fallback_reason": (why or {}).get("reason"), **time_model(m, x, warmup, repeats)}
+        doc["models"].append(entry)
+        _save(doc, out)
+    done_cfg = {e["config"] for e in doc["e2e"]}
+    for c in cfgs:
+        if c.id in done_cfg:
+            continue
+        if c.det not in loaded or c.rec not in loaded:
+            doc["e2e"].append({"config": c.id, "det": c.det, "rec": c.rec, "skipped": "a model of this row could not be loaded"})
+            _save(doc, out)
+            continue
+        ocr = OCR(loaded[c.det], loaded[c.rec])
+        entry = {"config": c.id, "det": c.det, "rec": c.rec,
+                 "artifacts": {"det": loaded[c.det].artifact.name, "rec": loaded[c.rec].artifact.name},
+                 "notes": sorted({n for mid in (c.det, c.rec) for m in doc["models"] if m["id"] == mid
+                                  for n in m.get("notes", [])}),
+                 **time_e2e(ocr, images, warmup)}
+        doc["e2e"].append(entry)
+        _save(doc, out)
+    print(summary(doc))
+    print(f"\nwrote {out}")
+    return 0
+
+
+def summary(doc: dict) -> str:
+    from tabulate import tabulate
+
+    rows = []
+    for m in doc["models"]:
+        if "skipped" in m:
+            rows.append([m["id"], "-", "-", "-", "skipped: " + m["skipped"][:80]])
+            continue
+        s = m["stats"]
+        rows.append([m["id"], m["artifact"], f"{s['median']:.2f}", f"{s['p90']:.2f}", "; ".join(m["notes"])])
+    t1 = tabulate(rows, headers=["model", "artifact", "median ms", "p90 ms", "notes"], disable_numparse=True)
+    rows = []
+    base = next((e for e in doc["e2e"] if e["config"] == 0 and "stats" in e), None)
+    for e in doc["e2e"]:
+        if "stats" not in e:
+            rows.append([e["config"], e["det"], e["rec"], "-", "-", e.get("skipped", "")])
+            continue
+        med = e["stats"]["median"]
+        if any("simulated int8" in n for n in e["notes"]):
+            speed = "n/a (simulated int8)"  # a speed-up from simulated int8 would mislead
+        else:
+            speed = f"{(base['stats']['median'] / med - 1) * 100:.0f}%" if base and e is not base else "-"
+        rows.append([e["config"], e["det"], e["rec"], f"{med:.1f}", speed, "; ".join(e["notes"])])
+    t2 = tabulate(rows, headers=["row", "det", "rec", "e2e median ms", "speed-up vs row 0", "notes"],
+                  disable_numparse=True)
+    p = doc["protocol"]
+    return (f"MEASURED on {doc['device']['id']} ({doc['environment']['processor']}), {p['runtime']}, "
+            f"{p['threads']} thread(s), warmup {p['warmup']}, repeats {p['repeats']}, {p['e2e_images']} images\n\n"
+            f"{t1}\n\n{t2}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""The benchmark on this machine: the same predictors and pipeline users run, timed in-process."""
+from __future__ import annotations
+
+import time
+from typing import List, Optional
+
+import numpy as np
+
+from ..errors import ZooError
+from .stats import summarize
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1e3
+
+
+def representative_input(loaded, det_image, rec_crop) -> np.ndarray:
+    """The input the model sees in the pipeline: det at the image's pre-processed shape, one rec/cls crop."""
+    from ..ocr.det import preprocess
+    from ..ocr.rec import batch_width, resize_norm
+
+    spec = loaded.entry.input
+    if loaded.entry.task == "det":
+        return preprocess(det_image, spec)[0]
+    return resize_norm(rec_crop, spec, batch_width([rec_crop], spec))[None]
+
+
+def time_model(loaded, x: np.ndarray, warmup: int, repeats: int) -> dict:
+    t0 = time.perf_counter()
+    predictor = loaded.stage.predictor  # built here: init time includes loading the model
+    init = _ms(t0)
+    t0 = time.perf_counter()
+    predictor.run(x)
+    first = _ms(t0)
+    for _ in range(warmup):
+        predictor.run(x)
+    samples: List[float] = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        predictor.run(x)
+        samples.append(_ms(t0))
+    return {"init_ms": init, "first_ms": first, "input_shape": list(x.shape), "samples_ms": samples,
+            "stats": summarize(samples)}
+
+
+def time_e2e(ocr, images: list, warmup: int) -> dict:
+    from ..ocr.image import read_image
+
+    imgs = [read_image(p) for p in images]
+    for img in imgs[:max(1, min(warmup, len(imgs)))]:
+        ocr(img)
+    per_image, stages, boxes = [], {}, []
+    for img in imgs:
+        res = ocr(img)
+        per_image.append(res.timings["total"])
+        boxes.append(res.boxes_found)
+        for k, v in res.timings.items():
+            stages.setdefault(k, []).append(v)
+    return {"images": [str(p) for p in images], "boxes_per_image": boxes, "samples_ms": per_image,
+            "stats": summarize(per_image), "stages_mean_ms": {k: sum(v) / len(v) for k, v in stages.items()}}
+
+
+def load_for_bench(mid: str, runtime: str, threads: int, prefer_synthetic_fallback: bool = True, **kw):
+    """The artifact this machine can time: the real weights, else the labelled synthetic stand-in."""
+    from ..loader import load
+
+    fmt = "nb" if runtime == "lite" else "paddle"
+    target = "x86" if runtime == "lite" else None
+    try:
+        return load(mid, format=fmt, target=target, runtime=runtime, threads=threads, **kw), None
+    except ZooError as e:
+        if not prefer_synthetic_fallback:
+            raise
+        from ..registry import get_registry
+
+        model = get_registry().resolve(mid)
+        stand_in = [a for a in model.artifacts if a.synthetic and a.format == fmt and (target is None or a.target == target)]
+        if not stand_in:
+            raise
+        why = {"note": f"real weights unavailable here: timed the synthetic stand-in {stand_in[0].name!r}",
+               "reason": str(e).splitlines()[0][:400]}
+        return load(mid, artifact=stand_in[0].name, runtime=runtime, threads=threads, **kw), why
+
+
+def note_for(loaded) -> Optional[str]:
+    a = loaded.artifact
+    if a.synthetic:
+        return "SYNTHETIC weights: latency only"
+    if a.precision == "int8" and loaded.runtime == "paddle":
+        return SIMULATED_INT8
+    return None
+
+
+SIMULATED_INT8 = "simulated int8 (Paddle Inference): speed NOT representative, the phone is the place for it"
