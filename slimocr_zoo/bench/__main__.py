@@ -46,7 +46,11 @@ def main(argv=None) -> int:
     p.add_argument("--mirror", action="append", default=[])
     p.add_argument("--offline", action="store_true", default=None)
     p.add_argument("--quiet", "-q", action="store_true")
+    p.add_argument("--show", type=Path, metavar="RESULTS", help="print the tables of a results file and exit")
     a = p.parse_args(argv)
+    if a.show:
+        print(summary(json.loads(a.show.read_text("utf-8")), fmt="github"))
+        return 0
     try:
         prof = device(a.device)
         if prof["kind"] != "host":
@@ -115,7 +119,7 @@ def run_host(a, prof) -> int:
                  "runtime": m.runtime, "threads": threads, "synthetic": m.artifact.synthetic,
                  "precision": m.artifact.precision or "fp32",
                  "files_sha256": {n: file_sha256(f) for n, f in m.files.items()},
-                 "notes": [n for n in ((why or {}).get("note"), note_for(m)) if n],
+                 "notes": [n for n in [(why or {}).get("note")] + note_for(m) if n],
                  "fallback_reason": (why or {}).get("reason"), **time_model(m, x, warmup, repeats)}
         doc["models"].append(entry)
         _save(doc, out)
@@ -140,7 +144,7 @@ def run_host(a, prof) -> int:
     return 0
 
 
-def summary(doc: dict) -> str:
+def summary(doc: dict, fmt: str = "simple") -> str:
     from tabulate import tabulate
 
     rows = []
@@ -150,7 +154,8 @@ def summary(doc: dict) -> str:
             continue
         s = m["stats"]
         rows.append([m["id"], m["artifact"], f"{s['median']:.2f}", f"{s['p90']:.2f}", "; ".join(m["notes"])])
-    t1 = tabulate(rows, headers=["model", "artifact", "median ms", "p90 ms", "notes"], disable_numparse=True)
+    t1 = tabulate(rows, headers=["model", "artifact", "median ms", "p90 ms", "notes"], tablefmt=fmt,
+                  disable_numparse=True)
     rows = []
     base = next((e for e in doc["e2e"] if e["config"] == 0 and "stats" in e), None)
     for e in doc["e2e"]:
@@ -158,17 +163,21 @@ def summary(doc: dict) -> str:
             rows.append([e["config"], e["det"], e["rec"], "-", "-", e.get("skipped", "")])
             continue
         med = e["stats"]["median"]
-        if any("simulated int8" in n for n in e["notes"]):
+        simulated = [m for m in doc["models"] if m["id"] in (e["det"], e["rec"]) and m.get("precision") == "int8"
+                     and m.get("runtime") == "paddle"]
+        if simulated:
             speed = "n/a (simulated int8)"  # a speed-up from simulated int8 would mislead
         else:
             speed = f"{(base['stats']['median'] / med - 1) * 100:.0f}%" if base and e is not base else "-"
         rows.append([e["config"], e["det"], e["rec"], f"{med:.1f}", speed, "; ".join(e["notes"])])
-    t2 = tabulate(rows, headers=["row", "det", "rec", "e2e median ms", "speed-up vs row 0", "notes"],
+    t2 = tabulate(rows, headers=["row", "det", "rec", "e2e median ms", "speed-up vs row 0", "notes"], tablefmt=fmt,
                   disable_numparse=True)
     p = doc["protocol"]
-    return (f"MEASURED on {doc['device']['id']} ({doc['environment']['processor']}), {p['runtime']}, "
-            f"{p['threads']} thread(s), warmup {p['warmup']}, repeats {p['repeats']}, {p['e2e_images']} images\n\n"
-            f"{t1}\n\n{t2}")
+    env = doc["environment"]
+    return (f"MEASURED on {doc['device']['id']} ({env['processor']}, {env['cores']} cores), {doc['date']}, "
+            f"`{doc['command']}`: {p['runtime']} (paddlepaddle {env.get('paddlepaddle')}, paddlelite "
+            f"{env.get('paddlelite')}), {p['threads']} thread(s), warmup {p['warmup']}, repeats {p['repeats']}, "
+            f"{p['e2e_images']} images\n\n{t1}\n\n{t2}")
 
 
 if __name__ == "__main__":

@@ -82,13 +82,12 @@ def load_for_bench(mid: str, runtime: str, threads: int, prefer_synthetic_fallba
         return load(mid, artifact=stand_in[0].name, runtime=runtime, threads=threads, **kw), why
 
 
-def note_for(loaded) -> Optional[str]:
+def note_for(loaded) -> List[str]:
     a = loaded.artifact
-    if a.synthetic:
-        return "SYNTHETIC weights: latency only"
+    notes = ["SYNTHETIC weights: latency only"] if a.synthetic else []
     if a.precision == "int8" and loaded.runtime == "paddle":
-        return SIMULATED_INT8
-    return None
+        notes.append(SIMULATED_INT8)
+    return notes
 
 
 SIMULATED_INT8 = "simulated int8 (Paddle Inference): speed NOT representative, the phone is the place for it"
