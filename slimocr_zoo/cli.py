@@ -10,7 +10,7 @@ from typing import List
 
 from . import __version__, cache
 from . import fetch as _fetch
-from .errors import DownloadError, UnpinnedError, ZooError
+from .errors import DownloadError, UnpinnedError, ZooError, guarded
 from .registry import Artifact, Model, get_registry
 
 
@@ -259,17 +259,20 @@ def cmd_cache(args) -> int:
         return 0
     # prune: partial downloads, leftover archives, files no manifest knows
     known = {f.path for _, _, f in _known_files()}
+
+    def stale(d: str, rel: str) -> bool:
+        if d == "files":  # partial downloads (never in `known`) and files no manifest lists
+            return rel not in known
+        if d == "state":  # records of files that are gone or unknown
+            rel = rel[: -len(".json")]
+            return rel not in known or not cache.file_path(rel).exists()
+        return True  # downloads/: archives left by an interrupted extraction
+
     removed = 0
-    root = home / "files"
-    for p in sorted(root.rglob("*")) if root.exists() else []:
-        rel = p.relative_to(root).as_posix()
-        if p.is_file() and (rel.endswith(cache.INCOMPLETE) or rel not in known):
-            cache.forget(rel) if rel in known else p.unlink()
-            removed += 1
-    for d in ("downloads", "state"):
-        for p in sorted((home / d).rglob("*")) if (home / d).exists() else []:
-            if p.is_file() and (d == "downloads" or p.relative_to(home / d).as_posix()[:-5] not in known
-                                or not cache.file_path(p.relative_to(home / d).as_posix()[:-5]).exists()):
+    for d in ("files", "state", "downloads"):
+        root = home / d
+        for p in sorted(root.rglob("*")) if root.exists() else []:
+            if p.is_file() and stale(d, p.relative_to(root).as_posix()):
                 p.unlink()
                 removed += 1
     print(f"removed {removed} files from {home}")
@@ -325,17 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except ZooError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:  # `slimocr-zoo list | head`
-        sys.stderr.close()
-        return 0
-    except KeyboardInterrupt:
-        print("interrupted: finished files are in the cache, partial downloads resume next time", file=sys.stderr)
-        return 130
+    return guarded(lambda: args.func(args),
+                   "interrupted: finished files are in the cache, partial downloads resume next time")
 
 
 if __name__ == "__main__":

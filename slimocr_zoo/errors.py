@@ -52,3 +52,20 @@ class RuntimeUnavailableError(ZooError):
 
 class ImageError(ZooError):
     """An input that is not a readable image."""
+
+
+def guarded(fn, interrupted: str = "interrupted") -> int:
+    """Run a command's body; a ZooError or Ctrl-C becomes one line on stderr and an exit code."""
+    import sys
+
+    try:
+        return fn()
+    except ZooError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `... | head`
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print(interrupted, file=sys.stderr)
+        return 130

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
+import os
 import platform
 import string
 import sys
@@ -148,15 +148,14 @@ def e2e_image_counts(gt: List[dict], lines) -> Tuple[int, int]:
 
 # --- running ------------------------------------------------------------------------------
 
-def file_sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+from .cache import sha256_of as file_sha256  # noqa: E402  (one hashing code path: streamed)
 
 
 def environment() -> dict:
     import numpy
 
     env = {"python": platform.python_version(), "numpy": numpy.__version__, "machine": platform.machine(),
-           "processor": _cpu_name(), "cores": __import__("os").cpu_count(), "platform": platform.platform()}
+           "processor": _cpu_name(), "cores": os.cpu_count(), "platform": platform.platform()}
     for mod, key in (("paddle", "paddlepaddle"), ("cv2", "opencv")):
         try:
             env[key] = __import__(mod).__version__
@@ -291,7 +290,7 @@ def summary(result: dict, fmt: str = "simple", seconds: bool = True) -> str:
 
 
 def main(argv=None) -> int:
-    from .errors import ZooError
+    from .errors import guarded
 
     p = argparse.ArgumentParser(prog="python -m slimocr_zoo.eval",
                                 description="Accuracy of zoo models on ICDAR 2015 (PaddleOCR label formats).")
@@ -311,6 +310,9 @@ def main(argv=None) -> int:
     p.add_argument("--format", default="simple", help="tabulate format for --show (github, grid, html, ...)")
     args = p.parse_args(argv)
     if args.show:
+        if not args.show.is_file():
+            print(f"error: no results file {args.show}", file=sys.stderr)
+            return 2
         doc = json.loads(args.show.read_text("utf-8"))
         env = doc["environment"]
         print(summary(doc, args.format, seconds=False))  # wall times are no benchmark: left out
@@ -321,28 +323,26 @@ def main(argv=None) -> int:
     if data is None or not (Path(data) / "icdar2015_det").is_dir():
         print("error: no data folder: give --data DIR holding icdar2015_det/ and icdar2015_rec/", file=sys.stderr)
         return 2
+    kw = {"mirror": args.mirror, "offline": args.offline}
+    return guarded(lambda: _run(args, argv, data, kw))
+
+
+def _run(args, argv, data, kw) -> int:
+    from .errors import ZooError
     from .registry import get_registry
 
-    kw = {"mirror": args.mirror, "offline": args.offline}
     runs = []
-    try:
-        for rt in args.runtime:
-            for mid in args.models:
-                task = get_registry().resolve(mid).task
-                fn = {"det": eval_det, "rec": eval_rec}.get(task)
-                if fn is None:
-                    raise ZooError(f"{mid} is a {task} model: eval scores det and rec models (and --e2e pairs)")
-                runs.append(fn(mid, data, rt, args.threads, args.limit, args.quiet, **kw))
-            for pair in args.e2e:
-                ids = pair.split("+")
-                runs.append(eval_e2e(ids[0], ids[1], data, ids[2] if len(ids) > 2 else None, rt, args.threads,
-                                     args.limit, args.quiet, **kw))
-    except ZooError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    for rt in args.runtime:
+        for mid in args.models:
+            task = get_registry().resolve(mid).task
+            fn = {"det": eval_det, "rec": eval_rec}.get(task)
+            if fn is None:
+                raise ZooError(f"{mid} is a {task} model: eval scores det and rec models (and --e2e pairs)")
+            runs.append(fn(mid, data, rt, args.threads, args.limit, args.quiet, **kw))
+        for pair in args.e2e:
+            ids = pair.split("+")
+            runs.append(eval_e2e(ids[0], ids[1], data, ids[2] if len(ids) > 2 else None, rt, args.threads,
+                                 args.limit, args.quiet, **kw))
     result = {"kind": "eval", "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "command": "python -m slimocr_zoo.eval " + " ".join(argv if argv is not None else sys.argv[1:]),
               "environment": environment(), "runs": runs}

@@ -23,6 +23,13 @@ class LoadedModel:
     threads: Optional[int] = None
     options: dict = field(default_factory=dict, compare=False, repr=False)  # how it was loaded
 
+    @classmethod
+    def of(cls, model: Model, art: Artifact, files: Dict[str, Path], runtime: Optional[str] = None,
+           threads: Optional[int] = None, options: Optional[dict] = None) -> "LoadedModel":
+        """The runtime defaults to the artifact's own: Paddle Lite for ``nb``, Paddle Inference otherwise."""
+        rt = runtime or ("lite" if art.format == "nb" else "paddle")
+        return cls(model.id, model, art, files, runtime=rt, threads=threads, options=options or {})
+
     @cached_property
     def stage(self):
         """The runnable stage (DBDetector, AngleClassifier, CTCRecognizer), built on first use."""
@@ -101,11 +108,10 @@ def load(id: str, format: Optional[str] = None, target: Optional[str] = None, *,
     """
     model = get_registry().resolve(id)
     options = {"mirror": mirror, "offline": offline, "quiet": quiet, "require_pinned": require_pinned}
-    run = {"threads": threads, "options": options}
 
     def made(a, files):
-        rt = runtime or ("lite" if a.format == "nb" else "paddle")
-        return LoadedModel(model.id, model, a, files, runtime=rt, **run)
+        return LoadedModel.of(model, a, files, runtime, threads, options)
+
     arts = candidates(model, format, target, artifact)
     if not arts:
         raise _no_artifact(model, format, target, artifact)

@@ -8,8 +8,6 @@ import os
 import sys
 from pathlib import Path
 
-from .host import SIMULATED_INT8  # noqa: F401  (re-exported for the report)
-
 
 def _default_images(n: int):
     from ..eval import default_data_dir, read_det_labels
@@ -28,7 +26,7 @@ def _save(doc: dict, path: Path) -> None:
 
 
 def main(argv=None) -> int:
-    from ..errors import ZooError
+    from ..errors import ZooError, guarded
     from . import device
 
     p = argparse.ArgumentParser(prog="python -m slimocr_zoo.bench",
@@ -49,23 +47,23 @@ def main(argv=None) -> int:
     p.add_argument("--show", type=Path, metavar="RESULTS", help="print the tables of a results file and exit")
     a = p.parse_args(argv)
     if a.show:
+        if not a.show.is_file():
+            print(f"error: no results file {a.show}", file=sys.stderr)
+            return 2
         print(summary(json.loads(a.show.read_text("utf-8")), fmt="github"))
         return 0
-    try:
+
+    def body():
         prof = device(a.device)
         if prof["kind"] != "host":
             raise ZooError(f"--device {a.device}: the adb benchmark on a phone is not in this version yet; "
                            f"--device cpu runs on this machine")
-        return run_host(a, prof)
-    except ZooError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted: finished entries are saved; rerun with --resume to continue", file=sys.stderr)
-        return 130
+        return run_host(a, prof, argv)
+
+    return guarded(body, "interrupted: finished entries are saved; rerun with --resume to continue")
 
 
-def run_host(a, prof) -> int:
+def run_host(a, prof, argv=None) -> int:
     from tqdm.auto import tqdm
 
     from ..eval import environment, file_sha256
@@ -79,6 +77,10 @@ def run_host(a, prof) -> int:
     warmup = proto["warmup"] if a.warmup is None else a.warmup
     repeats = a.repeats or proto["repeats"]
     if a.images:
+        if not a.images.is_dir():
+            from ..errors import ZooError
+
+            raise ZooError(f"--images {a.images}: not a folder of images")
         images = sorted(x for x in a.images.iterdir() if x.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp"))
     else:
         images = _default_images(proto.get("images", 5))
@@ -91,7 +93,7 @@ def run_host(a, prof) -> int:
     if doc is None:
         doc = {"kind": "bench", "schema_version": 1,
                "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-               "command": "python -m slimocr_zoo.bench " + " ".join(sys.argv[1:] if a is not None else []),
+               "command": "python -m slimocr_zoo.bench " + " ".join(sys.argv[1:] if argv is None else argv),
                "device": {k: prof[k] for k in ("id", "kind", "description")}, "environment": environment(),
                "protocol": {"runtime": a.runtime, "threads": threads, "warmup": warmup, "repeats": repeats,
                             "e2e_images": len(images), "quick": a.quick},

@@ -103,8 +103,7 @@ def build(model_id: str, artifact: Optional[str] = None, force: bool = False, qu
     with cache.lock("build:" + art.key):
         rec = read_record(art)
         if not force and rec and rec.get("key") == key and is_built(art):
-            return LoadedModel(model.id, model, art, files, runtime="lite" if art.format == "nb" else "paddle",
-                               options=load_kw)
+            return LoadedModel.of(model, art, files, options=load_kw)
         staging = cache.home() / "built" / f".staging-{art.model_id}-{art.name}-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
@@ -138,5 +137,4 @@ def build(model_id: str, artifact: Optional[str] = None, force: bool = False, qu
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False))
         os.replace(tmp, path)
-    return LoadedModel(model.id, model, art, files, runtime="lite" if art.format == "nb" else "paddle",
-                       options=load_kw)
+    return LoadedModel.of(model, art, files, options=load_kw)

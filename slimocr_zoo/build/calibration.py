@@ -70,7 +70,9 @@ def calibration_set(spec: Optional[dict], model) -> Optional[CalibrationSet]:
     labels = [gt for _, gt in rows[start:start + count]]
     if len(items) < count:
         raise ZooError(f"calibration set {name} has {len(rows)} items; the recipe wants {start}..{start + count - 1}")
-    h = hashlib.sha256()
+    from ..cache import sha256_of
+
+    h = hashlib.sha256()  # a digest of the items' digests, in order
     for p in items:
-        h.update(hashlib.sha256(p.read_bytes()).digest())
+        h.update(bytes.fromhex(sha256_of(p)))
     return CalibrationSet(spec, items, h.hexdigest(), labels)

@@ -50,15 +50,14 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False):
             if not ratios:
                 if calib is None:
                     raise BuildError(f"{art.key}: pruning by sensitivity needs a calibration set")
-                inputs = list(calib.arrays(parent.entry.input, "det"))
-                shapes = [(p, x) for p, x in zip(calib.labels, inputs)]
                 from ..ocr.image import read_image
 
-                sizes = [read_image(p).shape[:2] for p in calib.items]
+                sizes = [read_image(p).shape[:2] for p in calib.items]  # boxes map back to these
+                samples = list(zip(calib.labels, calib.arrays(parent.entry.input, "det"), sizes))
 
                 def hmean(prog):
                     counts = []
-                    for (gt, x), hw in zip(shapes, sizes):
+                    for gt, x, hw in samples:
                         prob = exe.run(prog, feed={feeds[0]: x}, fetch_list=fetches, scope=scope)[0][0, 0]
                         boxes, _ = postprocess(prob, hw, parent.entry.postprocess)
                         counts.append(det_image_counts(gt, boxes))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def main(argv=None) -> int:
-    from ..errors import ZooError
+    from ..errors import guarded
 
     p = argparse.ArgumentParser(prog="python -m slimocr_zoo.ocr", description="End-to-end OCR of images with zoo models.")
     p.add_argument("images", nargs="+", type=Path)
@@ -26,7 +26,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     from .system import OCR, draw
 
-    try:
+    def body():
         det = args.det or (None if args.config is not None else "ch_PP-OCRv4_det")
         rec = args.rec or (None if args.config is not None else "ch_PP-OCRv4_rec")
         ocr = OCR.create(config=args.config, det=det, rec=rec, cls=args.cls, runtime=args.runtime,
@@ -46,10 +46,9 @@ def main(argv=None) -> int:
             if args.draw:
                 out = args.draw if len(args.images) == 1 else args.draw.with_name(f"{args.draw.stem}-{img.stem}{args.draw.suffix}")
                 draw(img, res, out)
-    except ZooError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    return 0
+        return 0
+
+    return guarded(body)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ def resize_norm(crop: np.ndarray, spec: dict, width: int) -> np.ndarray:
 def load_charset(dict_path, use_space_char: bool) -> List[str]:
     """blank + the dictionary's characters (+ space): the CTC classes in order."""
     with open(dict_path, "rb") as f:
-        chars = [line.decode("utf-8").strip("\n").strip("\r\n") for line in f]
+        chars = [line.decode("utf-8").rstrip("\r\n") for line in f]
     if use_space_char:
         chars.append(" ")
     return ["blank"] + chars
