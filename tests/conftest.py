@@ -59,3 +59,52 @@ def empty_mirror(tmp_path):
     d.mkdir()
     with MirrorServer(d) as server:
         yield server
+
+
+# -- the emulated phone (tests/phone) and a private adb server
+
+@pytest.fixture(scope="session")
+def adb_server(tmp_path_factory):
+    """The real adb client's server on its own port, with its own keys; killed at the end."""
+    import shutil
+    import socket
+    import subprocess
+
+    exe = shutil.which("adb")
+    if exe is None:
+        pytest.skip("adb not installed (make test installs it with apt-get: apt-get install adb)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    saved = {k: os.environ.get(k) for k in ("ANDROID_ADB_SERVER_PORT", "HOME")}
+    os.environ["ANDROID_ADB_SERVER_PORT"] = str(port)
+    os.environ["HOME"] = str(tmp_path_factory.mktemp("adb_home"))  # adb keeps its RSA key in ~/.android
+    subprocess.run([exe, "start-server"], check=True, capture_output=True, timeout=60)
+    yield exe
+    subprocess.run([exe, "kill-server"], capture_output=True, timeout=60)
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture
+def phones(adb_server, tmp_path):
+    """make(**Phone kwargs) -> a started emulated phone; all are stopped and adb-disconnected after."""
+    import subprocess
+
+    from phone import Phone
+
+    made = []
+
+    def make(**kw):
+        p = Phone(tmp_path / f"phone{len(made)}", **kw)
+        p.start()
+        made.append(p)
+        return p
+
+    yield make
+    for p in made:
+        subprocess.run([adb_server, "disconnect", p.serial], capture_output=True, timeout=30)
+        p.stop()

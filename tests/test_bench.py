@@ -43,8 +43,8 @@ def test_cpu_bench_row0_writes_results_and_resumes(tmp_path, shared_models, caps
     assert json.loads(out.read_text())["models"] == json.loads(before)["models"]  # finished entries kept, not rerun
 
 
-def test_unknown_and_phone_devices_are_clear(capsys):
+def test_unknown_device_and_wrong_runtime_are_clear(capsys):
     assert main(["--device", "sd85"]) == 1
     assert "did you mean sd855" in capsys.readouterr().err
-    assert main(["--device", "sd855"]) == 1
-    assert "not in this version" in capsys.readouterr().err
+    assert main(["--device", "cpu", "--runtime", "/tmp/benchmark_bin"]) == 1
+    assert "--device cpu runs paddle or lite" in capsys.readouterr().err

@@ -32,12 +32,23 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m slimocr_zoo.bench",
                                 description="Latency of each model and of end-to-end OCR per seed configuration.")
     p.add_argument("--device", default="cpu", help="a profile of manifests/devices.json: cpu, sd855")
-    p.add_argument("--configs", nargs="+", type=int, default=[0, 1, 2, 3])
-    p.add_argument("--runtime", default="paddle", choices=["paddle", "lite"], help="--device cpu only")
+    p.add_argument("--configs", nargs="+", default=["0", "1", "2", "3"],
+                   help="seed rows (0-3) and/or DET+REC model pairs")
+    p.add_argument("--runtime", help="cpu: paddle (default) or lite; a phone: the benchmark_bin to push "
+                                     "(default: $SLIMOCR_ZOO_BENCHMARK_BIN, then the cache's runtimes/)")
+    p.add_argument("--serial", help="phone(s): SERIAL[,SERIAL...] or all (each runs in parallel); "
+                                    "HOST:PORT is adb-connected first")
+    p.add_argument("--force", action="store_true", help="run on a phone that does not match the profile (noted)")
+    p.add_argument("--power-mode", choices=["LITE_POWER_HIGH", "LITE_POWER_LOW", "LITE_POWER_FULL",
+                                            "LITE_POWER_NO_BIND", "LITE_POWER_RAND_HIGH", "LITE_POWER_RAND_LOW"])
+    p.add_argument("--invocations", type=int, help="phone: split --repeats over this many benchmark_bin runs")
+    p.add_argument("--cooldown-temp", type=float, help="phone: wait before each model until below this (deg C)")
+    p.add_argument("--cooldown-max", type=float, help="phone: wait at most this long (s), then go on with a note")
     p.add_argument("--threads", type=int)
     p.add_argument("--warmup", type=int)
     p.add_argument("--repeats", type=int)
     p.add_argument("--images", type=Path, help="a folder of images for end-to-end OCR (default: ICDAR 2015 subset)")
+    p.add_argument("--no-e2e", dest="e2e", action="store_false", help="per-model figures only")
     p.add_argument("--quick", action="store_true", help="the device's short protocol")
     p.add_argument("--out", type=Path, help="results JSON (default benchmarks/results/bench-DEVICE-RUNTIME.json)")
     p.add_argument("--resume", action="store_true", help="keep the finished entries of --out and run the rest")
@@ -55,16 +66,48 @@ def main(argv=None) -> int:
 
     def body():
         prof = device(a.device)
-        if prof["kind"] != "host":
-            raise ZooError(f"--device {a.device}: the adb benchmark on a phone is not in this version yet; "
-                           f"--device cpu runs on this machine")
+        a.images_list = _images(a, prof)
+        if prof["kind"] == "adb":
+            from .phone import run_phone
+
+            return run_phone(a, prof, argv)
+        a.runtime = a.runtime or "paddle"
+        if a.runtime not in ("paddle", "lite"):
+            raise ZooError(f"--runtime {a.runtime}: --device {a.device} runs paddle or lite")
         return run_host(a, prof, argv)
 
     return guarded(body, "interrupted: finished entries are saved; rerun with --resume to continue")
 
 
+def configs(reg, items) -> list:
+    """Seed rows by number, or an ad-hoc DET+REC pair (same fields: id, det, rec)."""
+    from types import SimpleNamespace
+
+    out = []
+    for c in items:
+        if str(c).isdigit():
+            out.append(reg.config(int(c)))
+        else:
+            det, _, rec = str(c).partition("+")
+            out.append(SimpleNamespace(id=str(c), det=reg.resolve(det).id, rec=reg.resolve(rec or "?").id))
+    return out
+
+
+def _images(a, prof) -> list:
+    from ..errors import ZooError
+
+    n = dict(prof["quick" if a.quick else "protocol"]).get("images", 5)
+    if a.images:
+        if not a.images.is_dir():
+            raise ZooError(f"--images {a.images}: not a folder of images")
+        return sorted(x for x in a.images.iterdir() if x.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp"))
+    return _default_images(n) or []
+
+
 def run_host(a, prof, argv=None) -> int:
     from tqdm.auto import tqdm
+
+    from ..errors import ZooError
 
     from ..eval import environment, file_sha256
     from ..ocr.image import read_image
@@ -76,17 +119,8 @@ def run_host(a, prof, argv=None) -> int:
     threads = a.threads or proto["threads"]
     warmup = proto["warmup"] if a.warmup is None else a.warmup
     repeats = a.repeats or proto["repeats"]
-    if a.images:
-        if not a.images.is_dir():
-            from ..errors import ZooError
-
-            raise ZooError(f"--images {a.images}: not a folder of images")
-        images = sorted(x for x in a.images.iterdir() if x.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp"))
-    else:
-        images = _default_images(proto.get("images", 5))
+    images = a.images_list
     if not images:
-        from ..errors import ZooError
-
         raise ZooError("no images for end-to-end OCR: give --images DIR (or set up ../shared/data)")
     out = a.out or Path("benchmarks/results") / f"bench-{prof['id']}-{a.runtime}{'-quick' if a.quick else ''}.json"
     doc = json.loads(out.read_text()) if a.resume and out.is_file() else None
@@ -100,7 +134,7 @@ def run_host(a, prof, argv=None) -> int:
                "measured": True, "models": [], "e2e": []}
     kw = {"mirror": a.mirror, "offline": a.offline, "quiet": a.quiet}
     reg = get_registry()
-    cfgs = [reg.config(c) for c in a.configs]
+    cfgs = configs(reg, a.configs)
     ids = list(dict.fromkeys([m for c in cfgs for m in (c.det, c.rec)]))
     det_img = read_image(images[0])
     rec_crop = read_image(images[0])[0:48, 0:200]
@@ -126,7 +160,7 @@ def run_host(a, prof, argv=None) -> int:
         doc["models"].append(entry)
         _save(doc, out)
     done_cfg = {e["config"] for e in doc["e2e"]}
-    for c in cfgs:
+    for c in cfgs if a.e2e else []:
         if c.id in done_cfg:
             continue
         if c.det not in loaded or c.rec not in loaded:
@@ -151,8 +185,9 @@ def summary(doc: dict, fmt: str = "simple") -> str:
 
     rows = []
     for m in doc["models"]:
-        if "skipped" in m:
-            rows.append([m["id"], "-", "-", "-", "skipped: " + m["skipped"][:80]])
+        if "stats" not in m:
+            what = "skipped: " + m["skipped"] if "skipped" in m else "FAILED: " + m["failed"]
+            rows.append([m["id"], m.get("artifact", "-"), "-", "-", what.split(" (it has")[0][:100]])
             continue
         s = m["stats"]
         rows.append([m["id"], m["artifact"], f"{s['median']:.2f}", f"{s['p90']:.2f}", "; ".join(m["notes"])])
@@ -162,7 +197,7 @@ def summary(doc: dict, fmt: str = "simple") -> str:
     base = next((e for e in doc["e2e"] if e["config"] == 0 and "stats" in e), None)
     for e in doc["e2e"]:
         if "stats" not in e:
-            rows.append([e["config"], e["det"], e["rec"], "-", "-", e.get("skipped", "")])
+            rows.append([e["config"], e["det"], e["rec"], "-", "-", e.get("skipped", "").split(" (it has")[0][:120]])
             continue
         med = e["stats"]["median"]
         simulated = [m for m in doc["models"] if m["id"] in (e["det"], e["rec"]) and m.get("precision") == "int8"
@@ -176,6 +211,18 @@ def summary(doc: dict, fmt: str = "simple") -> str:
                   disable_numparse=True)
     p = doc["protocol"]
     env = doc["environment"]
+    dev = doc["device"]
+    if dev["kind"] == "adb":
+        props = dev.get("props", {})
+        what = (f"{dev['serial']} ({props.get('ro.product.model')}, {props.get('ro.board.platform')}, "
+                f"{props.get('ro.product.cpu.abi')})")
+        warn = ("\nEMULATED DEVICE: the project's test phone (tests/phone) running x86 Paddle Lite on this host; "
+                "NOT a Snapdragon 855 figure" if dev.get("emulated") else "")
+        return (f"MEASURED on {what} as profile {dev['id']}, {doc['date']}, `{doc['command']}`: benchmark_bin "
+                f"{p['runtime_version']}, {p['threads']} thread(s) on cores 0x{p['core_mask'] or '-'}, power mode "
+                f"{p['power_mode']}, warmup {p['warmup']}, repeats {p['repeats']} in {p['invocations']} invocation(s), "
+                f"{p['e2e_images']} images{warn}" + "".join(f"\n{f}" for f in dev.get("forced", []))
+                + f"\n\n{t1}\n\n{t2}")
     return (f"MEASURED on {doc['device']['id']} ({env['processor']}, {env['cores']} cores), {doc['date']}, "
             f"`{doc['command']}`: {p['runtime']} (paddlepaddle {env.get('paddlepaddle')}, paddlelite "
             f"{env.get('paddlelite')}), {p['threads']} thread(s), warmup {p['warmup']}, repeats {p['repeats']}, "

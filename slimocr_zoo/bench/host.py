@@ -62,14 +62,23 @@ def time_e2e(ocr, images: list, warmup: int) -> dict:
 
 def load_for_bench(mid: str, runtime: str, threads: int, prefer_synthetic_fallback: bool = True, **kw):
     """The artifact this machine can time: the real weights, else the labelled synthetic stand-in."""
-    from ..loader import load
-
     fmt = "nb" if runtime == "lite" else "paddle"
     target = "x86" if runtime == "lite" else None
+    return _real_or_stand_in(mid, fmt, target, prefer_synthetic_fallback, runtime=runtime, threads=threads, **kw)
+
+
+def load_nb(mid: str, target: str, **kw):
+    """The .nb a phone of this target runs (not runnable here when target is arm)."""
+    return _real_or_stand_in(mid, "nb", target, True, **kw)
+
+
+def _real_or_stand_in(mid, fmt, target, fallback, **kw):
+    from ..loader import load
+
     try:
-        return load(mid, format=fmt, target=target, runtime=runtime, threads=threads, **kw), None
+        return load(mid, format=fmt, target=target, **kw), None
     except ZooError as e:
-        if not prefer_synthetic_fallback:
+        if not fallback:
             raise
         from ..registry import get_registry
 
@@ -79,7 +88,7 @@ def load_for_bench(mid: str, runtime: str, threads: int, prefer_synthetic_fallba
             raise
         why = {"note": f"real weights unavailable here: timed the synthetic stand-in {stand_in[0].name!r}",
                "reason": str(e).splitlines()[0][:400]}
-        return load(mid, artifact=stand_in[0].name, runtime=runtime, threads=threads, **kw), why
+        return load(mid, artifact=stand_in[0].name, **kw), why
 
 
 def note_for(loaded) -> List[str]:

@@ -1,0 +1,328 @@
+"""The benchmark on a phone over adb: Paddle Lite's benchmark_bin per model, end to end per image.
+
+End-to-end latency on the phone is composed, not guessed: the same det model runs here through the
+pipeline to find each image's boxes; the phone then times det at each image's input shape and rec
+at each crop's shape (benchmark_bin, batch 1, as the Lite OCR demo runs rec per box); an image's
+figure is det + the sum over its boxes of rec. Pre/post-processing on the phone is not in it.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import sys
+import threading
+from pathlib import Path
+from typing import List
+
+from ..devices import DeviceError
+from ..devices.adb import Adb
+from ..devices.android import POWER_MODES, Phone, pick_serials
+from ..errors import ZooError
+from . import litebench
+
+
+class BenchFailed(ZooError):
+    """benchmark_bin failed on one model (crash, bad exit, unreadable output)."""
+
+
+def runtime_binary(a, prof: dict) -> Path:
+    rt = prof.get("runtime", {})
+    cand = a.runtime or os.environ.get("SLIMOCR_ZOO_BENCHMARK_BIN")
+    if cand:
+        p = Path(cand)
+        if not p.is_file():
+            raise ZooError(f"--runtime {p}: no such file (Paddle Lite's benchmark_bin for the phone)")
+        return p
+    from .. import cache
+
+    p = cache.home() / "runtimes" / f"benchmark_bin-{rt.get('version', '')}-{rt.get('abi', '')}"
+    if p.is_file():
+        return p
+    raise ZooError(f"no benchmark_bin for {prof['id']}: Paddle Lite {rt.get('version')} benchmark_bin for "
+                   f"{rt.get('abi')} is needed ({rt.get('get', 'build it from Paddle-Lite')}); give it with "
+                   f"--runtime PATH or put it at {p}")
+
+
+def run_phone(a, prof: dict, argv=None) -> int:
+    from ..eval import environment
+
+    adb = Adb()
+    binary = runtime_binary(a, prof)
+    serials = pick_serials(adb, a.serial)
+    proto = dict(prof["quick" if a.quick else "protocol"])
+    settings = {
+        "threads": a.threads or proto["threads"], "warmup": proto["warmup"] if a.warmup is None else a.warmup,
+        "repeats": a.repeats or proto["repeats"], "invocations": a.invocations or proto.get("invocations", 1),
+        "power_mode": POWER_MODES.get(a.power_mode or prof.get("power_mode", "LITE_POWER_HIGH"), 0),
+        "e2e_warmup": proto.get("e2e_warmup", 2), "e2e_repeats": proto.get("e2e_repeats", 5),
+        "images": proto.get("images", 5)}
+    th = prof.get("thermal", {})
+    cool = {"below_c": a.cooldown_temp if a.cooldown_temp is not None else th.get("cooldown_below_c", 45),
+            "limit_s": a.cooldown_max if a.cooldown_max is not None else th.get("cooldown_max_s", 180),
+            "poll_s": th.get("poll_s", 5)}
+    images = a.images_list[:settings["images"]] if a.images_list else []
+    base = {"kind": "bench", "schema_version": 1, "measured": True,
+            "command": "python -m slimocr_zoo.bench " + " ".join(sys.argv[1:] if argv is None else argv),
+            "environment": environment(), "host_role": "finds the boxes for end-to-end; times nothing"}
+    results, errors = {}, {}
+    from ..registry import get_registry
+    from .__main__ import configs
+
+    cfgs = configs(get_registry(), a.configs)
+    phones = {}
+    for serial in serials:  # identity first, on every phone, before anything is pushed
+        phone = Phone(adb, serial, prof)
+        props = phone.props()
+        phones[serial] = (phone, props, phone.check(props, a.force), phone.target(props))
+    # loads and builds here, in the main thread: paddle's static-graph mode (used by builds) is per thread
+    ids = list(dict.fromkeys([m for c in cfgs for m in (c.det, c.rec)]))
+    models = {t: {mid: _load_nb(mid, t, a) for mid in ids} for t in {v[3] for v in phones.values()}}
+    hosts = {}
+    if a.e2e and images:
+        from .host import load_for_bench
+
+        for det in dict.fromkeys(c.det for c in cfgs):
+            try:
+                hosts[det] = load_for_bench(det, "paddle", 1, mirror=a.mirror, offline=a.offline, quiet=True)
+            except ZooError as e:
+                hosts[det] = e
+
+    def one(serial):
+        out = a.out if a.out and len(serials) == 1 else Path("benchmarks/results") / (
+            f"bench-{prof['id']}-{re.sub(r'[^A-Za-z0-9_.-]', '_', serial)}{'-quick' if a.quick else ''}.json")
+        phone, props, forced, target = phones[serial]
+        try:
+            results[serial] = run_device(phone, props, forced, target, binary, settings, cool, images, base, out, a,
+                                         cfgs, models[target], hosts)
+        except (ZooError, OSError) as e:
+            errors[serial] = e
+
+    threads = [threading.Thread(target=one, args=(s,), name=s) for s in serials]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    from .__main__ import summary
+
+    failed = []
+    for s, (doc, out) in results.items():
+        print(summary(doc))
+        print(f"\nwrote {out}\n")
+        failed += [f"{s} {m['id']}: {m['failed'].splitlines()[0]}" for m in doc["models"] if "failed" in m]
+    if errors:
+        msg = "; ".join(str(e) if str(e).startswith(s) else f"{s}: {e}" for s, e in errors.items())
+        raise DeviceError(msg + ("" if not results else " (the other devices finished)")
+                          + ". Finished entries are saved: rerun with --resume")
+    if failed:
+        print("error: benchmark_bin failed on " + "; ".join(failed) + " (details in the results file)",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _load_nb(mid, target, a):
+    from .host import load_nb
+
+    try:
+        return load_nb(mid, target, mirror=a.mirror, offline=a.offline, quiet=True)
+    except ZooError as e:
+        return e
+
+
+def run_device(phone, props, forced, target, binary, st, cool, images, base, out: Path, a, cfgs, models, hosts):
+    from tqdm.auto import tqdm
+
+    from ..eval import file_sha256
+    from .__main__ import _save
+
+    adb, serial, prof = phone.adb, phone.serial, phone.profile
+    bin_sha = file_sha256(binary)
+    phone.ensure_space(binary.stat().st_size + 64 * 2**20)
+    remote_bin = phone.push(binary, "benchmark_bin", bin_sha)
+    rc, ver_out, ver_err = adb.shell(serial, f"{remote_bin} --version", timeout=60)
+    if rc != 0:
+        raise DeviceError(f"{serial}: {remote_bin} --version exited {rc}: {(ver_err or ver_out).strip()[-300:]} "
+                          f"(is it a benchmark_bin built for {props.get('ro.product.cpu.abi')}?)")
+    bin_version = litebench.version(ver_out)
+    emulated = props.get("ro.kernel.qemu") == "1"
+    doc = None
+    if a.resume and out.is_file():
+        import json
+
+        doc = json.loads(out.read_text("utf-8"))
+    if doc is None:
+        doc = {**base, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+               "device": {"id": prof["id"], "kind": prof["kind"], "description": prof["description"],
+                          "serial": serial, "emulated": emulated, "target": target, "forced": forced,
+                          "props": {k: v for k, v in props.items() if k.startswith(("ro.product", "ro.board",
+                                    "ro.build.version", "ro.soc", "ro.hardware", "ro.kernel.qemu"))}},
+               "protocol": {"runtime": "lite", "runner": "benchmark_bin", "runtime_version": bin_version,
+                            "runtime_sha256": bin_sha, "threads": st["threads"], "warmup": st["warmup"],
+                            "repeats": st["repeats"], "invocations": st["invocations"],
+                            "power_mode": st["power_mode"], "core_mask": _mask(prof, st["threads"]),
+                            "cooldown": cool, "e2e_images": len(images), "e2e_warmup": st["e2e_warmup"],
+                            "e2e_repeats": st["e2e_repeats"], "quick": a.quick},
+               "models": [], "e2e": []}
+        if emulated:
+            doc["device"]["note"] = "EMULATED device (ro.kernel.qemu=1): its timings are not a phone's"
+    ids = list(dict.fromkeys([m for c in cfgs for m in (c.det, c.rec)]))
+    done = {m["id"] for m in doc["models"] if "stats" in m}
+    ctx = {"phone": phone, "remote_bin": remote_bin, "st": st, "target": target, "bin_version": bin_version,
+           "cool": cool, "hosts": hosts}
+    nbs = {}
+    for mid in tqdm(ids, desc=f"{serial} models", disable=True if a.quiet else None):
+        try:
+            nbs[mid] = _nb_for(mid, models[mid], ctx)
+        except ZooError as e:
+            doc["models"] = [x for x in doc["models"] if x["id"] != mid] + [{"id": mid, "skipped": str(e)[:400]}]
+            _save(doc, out)
+            continue
+        if mid in done:
+            continue
+        loaded, remote, why = nbs[mid]
+        shape = _representative_shape(loaded, images)
+        doc["models"] = [x for x in doc["models"] if x["id"] != mid]
+        entry = {"id": mid, "task": loaded.entry.task, "artifact": loaded.artifact.name,
+                 "format": loaded.artifact.describe(), "runtime": "lite", "threads": st["threads"],
+                 "synthetic": loaded.artifact.synthetic, "precision": loaded.artifact.precision or "fp32",
+                 "files_sha256": {n: file_sha256(f) for n, f in loaded.files.items()}, "remote": remote,
+                 "input_shape": shape, "notes": [n for n in [why] if n]
+                 + (["SYNTHETIC weights: latency only"] if loaded.artifact.synthetic else [])}
+        entry["thermal_before"] = phone.cool_down(**cool)
+        entry["notes"] += _thermal_notes(entry["thermal_before"])
+        try:
+            runs = [_bench(ctx, remote, shape, st["warmup"], max(1, st["repeats"] // st["invocations"]))
+                    for _ in range(st["invocations"])]
+        except BenchFailed as e:  # this model, not the phone: record it and go on
+            doc["models"].append({**entry, "failed": str(e)})
+            nbs.pop(mid)
+            _save(doc, out)
+            continue
+        entry.update(litebench.combine(runs, max(1, st["repeats"] // st["invocations"])))
+        doc["models"].append(entry)
+        _save(doc, out)
+    done_cfg = {e["config"] for e in doc["e2e"] if "stats" in e}
+    for c in cfgs if a.e2e else []:
+        if c.id in done_cfg:
+            continue
+        doc["e2e"] = [e for e in doc["e2e"] if e["config"] != c.id]
+        if c.det not in nbs or c.rec not in nbs or not images:
+            why = [f"{m['id']}: {m['skipped']}" for m in doc["models"] if m["id"] in (c.det, c.rec) and "skipped" in m]
+            doc["e2e"].append({"config": c.id, "det": c.det, "rec": c.rec,
+                               "skipped": "no images" if not images else "; ".join(why)[:600]})
+            _save(doc, out)
+            continue
+        doc["e2e"].append(_e2e(ctx, c, nbs, images))
+        _save(doc, out)
+    return doc, out
+
+
+def _mask(prof: dict, threads: int) -> str:
+    cores = ([prof["prime_core"]] if "prime_core" in prof else []) + [c for c in reversed(prof.get("big_cores", []))
+                                                                       if c != prof.get("prime_core")]
+    use = cores[:threads]
+    return format(sum(1 << c for c in use), "x") if use else ""
+
+
+def _thermal_notes(seen: dict) -> List[str]:
+    notes = []
+    if not seen.get("cooled"):
+        notes.append(f"HOT: {seen['max_c']:.1f} C after {seen['waited_s']:.0f} s of cooldown; throttling likely")
+    if seen.get("throttled"):
+        notes.append(f"throttled before the run: {', '.join(seen['throttled'])} below 90% of max frequency")
+    return notes
+
+
+def _nb_for(mid: str, got, ctx: dict):
+    """The .nb for the device's target (the labelled synthetic stand-in if the real one is missing), pushed."""
+    from ..eval import file_sha256
+    from ..runtime.nbfile import inspect_nb
+
+    if isinstance(got, Exception):
+        raise got
+    loaded, why = got
+    nb = next(iter(loaded.files.values()))
+    info = inspect_nb(nb)
+    if info.version != ctx["bin_version"]:
+        raise ZooError(f"{mid}: {nb.name} was built by opt {info.version}, the phone's benchmark_bin is "
+                       f"{ctx['bin_version']}: use a benchmark_bin of the same Paddle Lite version (--runtime)")
+    phone = ctx["phone"]
+    phone.ensure_space(nb.stat().st_size + 16 * 2**20)
+    sha = file_sha256(nb)
+    remote = phone.push(nb, f"{mid}-{loaded.artifact.name}-{sha[:12]}.nb", sha)
+    return loaded, remote, (why or {}).get("note")
+
+
+def _bench(ctx, remote: str, shape, warmup: int, repeats: int) -> dict:
+    st, phone = ctx["st"], ctx["phone"]
+    cmd = litebench.command(ctx["remote_bin"], remote, shape, backend=ctx["target"], threads=st["threads"],
+                            power_mode=st["power_mode"], warmup=warmup, repeats=repeats,
+                            core_mask=_mask(phone.profile, st["threads"]))
+    rc, out, err = phone.adb.shell(phone.serial, f"cd {phone.workdir} && {cmd}")
+    if "Perf Info" not in out:
+        phone.ensure_online()  # a dropped connection reads like an empty output: tell them apart
+    if rc != 0:
+        sig = {134: "SIGABRT", 139: "SIGSEGV", 137: "SIGKILL", 132: "SIGILL"}.get(rc)
+        tail = "\n".join((err + out).strip().splitlines()[-10:])
+        raise BenchFailed(f"benchmark_bin {'crashed (' + sig + ')' if sig else 'exited ' + str(rc)} on {remote}:\n{tail}")
+    try:
+        return litebench.parse(out)
+    except litebench.BenchOutputError as e:
+        raise BenchFailed(str(e)) from None
+
+
+def _representative_shape(loaded, images) -> list:
+    from ..ocr.det import preprocess
+    from ..ocr.image import read_image
+    from ..ocr.rec import batch_width
+
+    spec = loaded.entry.input
+    if loaded.entry.task == "det":
+        img = read_image(images[0]) if images else __import__("numpy").zeros((720, 1280, 3), "uint8")
+        return list(preprocess(img, spec)[0].shape)
+    crop_w = batch_width([__import__("numpy").zeros((48, 200, 3), "uint8")], spec)
+    return [1, 3, spec["height"], crop_w]
+
+
+def e2e_plan(det_model, rec_spec: dict, images) -> list:
+    """Per image: det's input shape and every box's rec input shape, from a real det run here."""
+    from ..ocr.det import preprocess
+    from ..ocr.geometry import crop, reading_order
+    from ..ocr.image import read_image
+    from ..ocr.rec import batch_width
+
+    plan = []
+    for p in images:
+        img = read_image(p)
+        found = det_model.stage(img)
+        crops = [crop(img, found.boxes[i]) for i in reading_order(found.boxes)]
+        plan.append({"image": str(p), "det_shape": list(preprocess(img, det_model.entry.input)[0].shape),
+                     "rec_shapes": [[1, 3, rec_spec["height"], batch_width([c], rec_spec)] for c in crops]})
+    return plan
+
+
+def _e2e(ctx, c, nbs, images) -> dict:
+    from .stats import summarize
+
+    got = ctx["hosts"][c.det]
+    if isinstance(got, Exception):
+        return {"config": c.id, "det": c.det, "rec": c.rec, "skipped": f"cannot find the boxes here: {got}"[:600]}
+    det_host, why = got
+    plan = e2e_plan(det_host, nbs[c.rec][0].entry.input, images)
+    st, times = ctx["st"], {}
+    shapes = [("det", tuple(p["det_shape"])) for p in plan] + [("rec", tuple(s)) for p in plan for s in p["rec_shapes"]]
+    for kind, shape in dict.fromkeys(shapes):  # each distinct shape once
+        remote = nbs[c.det if kind == "det" else c.rec][1]
+        times[(kind, shape)] = _bench(ctx, remote, list(shape), st["e2e_warmup"], st["e2e_repeats"])["avg"]
+    per_image = [times[("det", tuple(p["det_shape"]))] + sum(times[("rec", tuple(s))] for s in p["rec_shapes"])
+                 for p in plan]
+    notes = sorted({n for mid in (c.det, c.rec) for n in [nbs[mid][2]] if n}
+                   | ({"SYNTHETIC weights: latency only"} if any(nbs[m][0].artifact.synthetic for m in (c.det, c.rec)) else set())
+                   | ({f"boxes found here by {det_host.artifact.name}: {why['note']}"} if why else set()))
+    return {"config": c.id, "det": c.det, "rec": c.rec,
+            "artifacts": {"det": nbs[c.det][0].artifact.name, "rec": nbs[c.rec][0].artifact.name},
+            "method": "composed: det at each image's shape + rec at each box's shape, benchmark_bin avg per shape",
+            "images": [p["image"] for p in plan], "boxes_per_image": [len(p["rec_shapes"]) for p in plan],
+            "plan": plan, "shape_ms": [{"model": k, "shape": list(s), "avg_ms": v} for (k, s), v in times.items()],
+            "samples_ms": per_image, "stats": summarize(per_image), "notes": notes}
