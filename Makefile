@@ -3,22 +3,35 @@ VENV      ?= .venv
 CORE_VENV ?= .venv-core
 # The demo's mirror: the project's shared model folder when it sits beside the checkout.
 MIRROR    ?= $(firstword $(wildcard ../shared/models))
+DATA      ?= $(firstword $(wildcard ../shared/data))
 ARGS      ?=
+# The committed results the README's tables are made from (python -m slimocr_zoo.report).
+RESULTS   = benchmarks/results/bench-cpu-paddle.json benchmarks/results/bench-sd855-emulated.json
+REPORT    = $(VENV)/bin/python -m slimocr_zoo.report $(RESULTS) --readme README.md README_zh.md \
+            --plot benchmarks/e2e-vs-accuracy.png
+ZOO_ENV   = $(if $(MIRROR),SLIMOCR_ZOO_MIRROR=$(MIRROR)) $(if $(DATA),SLIMOCR_ZOO_DATA=$(DATA))
 
-.PHONY: demo test test-full test-core venv clean eval parity build seed-models
+.PHONY: demo test test-full test-core venv clean eval parity build seed-models adb bench-cpu bench-emulated report
 
 venv:
 	@scripts/venv.sh $(VENV) all,test
 
+# The main job: the seed's configurations 0-3 timed on this machine (--quick; what upstream never
+# published is built on first use, about 25 minutes once), then the report of those results.
 demo: venv
 	$(VENV)/bin/slimocr-zoo list
-	$(VENV)/bin/slimocr-zoo download --all --require-pinned $(if $(MIRROR),--mirror $(MIRROR)) $(ARGS)
+	$(ZOO_ENV) $(VENV)/bin/python -m slimocr_zoo.bench --device cpu --quick --out build/demo/bench-cpu-quick.json $(ARGS)
+	$(VENV)/bin/python -m slimocr_zoo.report build/demo/bench-cpu-quick.json --plot build/demo/e2e-vs-accuracy.png
 
 test: test-full test-core
 
 # Python 3.10 with paddle and paddlelite: the whole suite.
-test-full: venv
+test-full: venv adb
 	$(VENV)/bin/python -m pytest -q $(ARGS)
+	$(REPORT) --check
+
+adb:
+	@scripts/install-adb.sh
 
 # The core (manifest, registry, fetch, CLI) on the newest CPython here, without Paddle.
 test-core:
@@ -45,6 +58,19 @@ build: venv
 # The seed's models as built here: sizes, runs, det hmean (builds what is missing).
 seed-models: venv
 	SLIMOCR_ZOO_DATA=../shared/data $(VENV)/bin/python benchmarks/seed_models.py
+
+# The full CPU protocol behind the README's measured table (about 15 minutes here).
+bench-cpu: venv
+	$(ZOO_ENV) $(VENV)/bin/python -m slimocr_zoo.bench --device cpu -q $(ARGS)
+
+# The phone benchmark through the real adb against the emulated phone (tests/phone), --quick.
+bench-emulated: venv adb
+	$(ZOO_ENV) scripts/bench-emulated.sh --quick -q --configs 0 1 2 3 ch_PP-OCRv4_det+ch_PP-OCRv4_rec \
+	    --out benchmarks/results/bench-sd855-emulated.json $(ARGS)
+
+# README.md / README_zh.md tables and the plot, from the committed results.
+report: venv
+	$(REPORT)
 
 clean:
 	rm -rf $(VENV) $(CORE_VENV) .venv-ref build *.egg-info .pytest_cache

@@ -263,7 +263,9 @@ def _dataset(labels_path: Path, n: int) -> dict:
 
 
 def default_data_dir():
-    for cand in (Path.cwd() / "../shared/data", Path(__file__).resolve().parents[2] / "shared/data"):
+    env = os.environ.get("SLIMOCR_ZOO_DATA")
+    for cand in ([Path(env)] if env else []) + [Path.cwd() / "../shared/data",
+                                                 Path(__file__).resolve().parents[2] / "shared/data"]:
         if (cand / "icdar2015_det").is_dir():
             return cand.resolve()
     return None

@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from conftest import MODELS, SHARED
-from phone import benchmark_bin
+from phone import benchmark_bin, ocr_db_crnn
 
 pytestmark = pytest.mark.paddle  # the emulated benchmark_bin runs paddlelite
 
@@ -23,7 +23,7 @@ def x86_cache(tmp_path_factory, shared_models):
     try:
         from slimocr_zoo import load
 
-        for mid in ("MobileNetV3_DB", "ch_PP-OCRv4_rec"):
+        for mid in ("MobileNetV3_DB", "ch_PP-OCRv4_rec", "ch_ppocr_mobile_v1.1_cls"):
             load(mid, format="nb", target="x86", mirror=[str(shared_models)], quiet=True)
     finally:
         os.environ["SLIMOCR_ZOO_HOME"] = old or ""
@@ -37,7 +37,8 @@ def env(zoo_env, x86_cache, monkeypatch, tmp_path):
     images = tmp_path / "images"
     images.mkdir()
     (images / "img_62.jpg").symlink_to(SHARED / "data/icdar2015_det/images/img_62.jpg")  # it has text
-    return {"bin": benchmark_bin(tmp_path / "benchmark_bin"), "images": images, "tmp": tmp_path}
+    return {"bin": benchmark_bin(tmp_path / "benchmark_bin"), "ocr": ocr_db_crnn(tmp_path / "ocr_db_crnn"),
+            "images": images, "tmp": tmp_path}
 
 
 def model(path, mid):
@@ -58,7 +59,8 @@ def det_only(env, phone, *more, out="r.json"):
 def test_x86_phone_times_models_and_end_to_end(env, phones, capsys):
     phone = phones(abi="x86_64")
     rc = bench("--serial", phone.serial, "--runtime", env["bin"], "--force", "--images", env["images"],
-               "--configs", "MobileNetV3_DB+ch_PP-OCRv4_rec", "--quick", "--out", env["tmp"] / "r.json", *FAST)
+               "--configs", "MobileNetV3_DB+ch_PP-OCRv4_rec", "--quick", "--out", env["tmp"] / "r.json",
+               "--e2e-binary", env["ocr"], *FAST)
     assert rc == 0, capsys.readouterr()
     doc = json.loads((env["tmp"] / "r.json").read_text())
     assert doc["device"]["emulated"] is True and doc["device"]["target"] == "x86"
@@ -80,6 +82,10 @@ def test_x86_phone_times_models_and_end_to_end(env, phones, capsys):
     assert len(plan["rec_shapes"]) == e["boxes_per_image"][0] > 0  # the real detector found these boxes
     want = shape_ms[("det", tuple(plan["det_shape"]))] + sum(shape_ms[("rec", tuple(s))] for s in plan["rec_shapes"])
     assert e["samples_ms"][0] == pytest.approx(want)
+    # and PaddleOCR's own demo program, timed by itself on the phone
+    d = e["direct"]
+    assert len(d["samples_ms"]) == 1 and d["samples_ms"][0] > 0 and d["texts_per_image"][0] > 0
+    assert [c for c in phone.commands if "/ocr_db_crnn " in c and "ppocr_keys.txt" in c]
     out = capsys.readouterr().out
     assert "EMULATED DEVICE" in out and "NOT a Snapdragon 855" in out
     # --resume: nothing finished is run again

@@ -41,6 +41,7 @@ def main(argv=None) -> int:
     p.add_argument("--force", action="store_true", help="run on a phone that does not match the profile (noted)")
     p.add_argument("--power-mode", choices=["LITE_POWER_HIGH", "LITE_POWER_LOW", "LITE_POWER_FULL",
                                             "LITE_POWER_NO_BIND", "LITE_POWER_RAND_HIGH", "LITE_POWER_RAND_LOW"])
+    p.add_argument("--e2e-binary", type=Path, help="phone: also time PaddleOCR's ocr_db_crnn (deploy/lite) per image")
     p.add_argument("--invocations", type=int, help="phone: split --repeats over this many benchmark_bin runs")
     p.add_argument("--cooldown-temp", type=float, help="phone: wait before each model until below this (deg C)")
     p.add_argument("--cooldown-max", type=float, help="phone: wait at most this long (s), then go on with a note")
@@ -151,12 +152,20 @@ def run_host(a, prof, argv=None) -> int:
         if mid in done:
             continue
         x = representative_input(m, det_img, rec_crop)
+        try:
+            timing = time_model(m, x, warmup, repeats)
+        except ZooError as e:  # a runtime guard (e.g. int8 .nb on x86 Lite): recorded, the run goes on
+            loaded.pop(mid)
+            doc["models"].append({"id": mid, "artifact": m.artifact.name, "skipped": str(e)[:400]})
+            _save(doc, out)
+            continue
         entry = {"id": mid, "task": m.entry.task, "artifact": m.artifact.name, "format": m.artifact.describe(),
                  "runtime": m.runtime, "threads": threads, "synthetic": m.artifact.synthetic,
                  "precision": m.artifact.precision or "fp32",
                  "files_sha256": {n: file_sha256(f) for n, f in m.files.items()},
+                 "files_bytes": {n: f.stat().st_size for n, f in m.files.items()},
                  "notes": [n for n in [(why or {}).get("note")] + note_for(m) if n],
-                 "fallback_reason": (why or {}).get("reason"), **time_model(m, x, warmup, repeats)}
+                 "fallback_reason": (why or {}).get("reason"), **timing}
         doc["models"].append(entry)
         _save(doc, out)
     done_cfg = {e["config"] for e in doc["e2e"]}

@@ -22,6 +22,9 @@ from ..errors import ZooError
 from . import litebench
 
 
+X86_INT8 = "int8 on x86 Paddle Lite: slower than float there (and wrong outputs); the phone is the place for int8"
+
+
 class BenchFailed(ZooError):
     """benchmark_bin failed on one model (crash, bad exit, unreadable output)."""
 
@@ -61,7 +64,7 @@ def run_phone(a, prof: dict, argv=None) -> int:
     cool = {"below_c": a.cooldown_temp if a.cooldown_temp is not None else th.get("cooldown_below_c", 45),
             "limit_s": a.cooldown_max if a.cooldown_max is not None else th.get("cooldown_max_s", 180),
             "poll_s": th.get("poll_s", 5)}
-    images = a.images_list[:settings["images"]] if a.images_list else []
+    images = a.images_list or []  # --images DIR: all of them; else the profile's count of the default set
     base = {"kind": "bench", "schema_version": 1, "measured": True,
             "command": "python -m slimocr_zoo.bench " + " ".join(sys.argv[1:] if argv is None else argv),
             "environment": environment(), "host_role": "finds the boxes for end-to-end; times nothing"}
@@ -78,6 +81,12 @@ def run_phone(a, prof: dict, argv=None) -> int:
     # loads and builds here, in the main thread: paddle's static-graph mode (used by builds) is per thread
     ids = list(dict.fromkeys([m for c in cfgs for m in (c.det, c.rec)]))
     models = {t: {mid: _load_nb(mid, t, a) for mid in ids} for t in {v[3] for v in phones.values()}}
+    if a.e2e_binary:  # its cls .nb and the dictionary, built/fetched here for the same reason
+        from ..loader import load
+
+        for t in models:
+            for c in cfgs:
+                _load_or_none(load, getattr(c, "cls", None) or DEFAULT_CLS, t, a)
     hosts = {}
     if a.e2e and images:
         from .host import load_for_bench
@@ -98,11 +107,12 @@ def run_phone(a, prof: dict, argv=None) -> int:
         except (ZooError, OSError) as e:
             errors[serial] = e
 
-    threads = [threading.Thread(target=one, args=(s,), name=s) for s in serials]
+    threads = [threading.Thread(target=one, args=(s,), name=s, daemon=True) for s in serials]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        while t.is_alive():  # short joins: Ctrl-C reaches the main thread (finished entries are saved)
+            t.join(0.5)
     from .__main__ import summary
 
     failed = []
@@ -119,6 +129,16 @@ def run_phone(a, prof: dict, argv=None) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+DEFAULT_CLS = "ch_ppocr_mobile_v1.1_cls"
+
+
+def _load_or_none(load, mid, target, a):
+    try:
+        return load(mid, format="nb", target=target, mirror=a.mirror, offline=a.offline, quiet=True)
+    except ZooError:
+        return None
 
 
 def _load_nb(mid, target, a):
@@ -169,7 +189,7 @@ def run_device(phone, props, forced, target, binary, st, cool, images, base, out
     ids = list(dict.fromkeys([m for c in cfgs for m in (c.det, c.rec)]))
     done = {m["id"] for m in doc["models"] if "stats" in m}
     ctx = {"phone": phone, "remote_bin": remote_bin, "st": st, "target": target, "bin_version": bin_version,
-           "cool": cool, "hosts": hosts}
+           "cool": cool, "hosts": hosts, "kw": {"mirror": a.mirror, "offline": a.offline, "quiet": True}}
     nbs = {}
     for mid in tqdm(ids, desc=f"{serial} models", disable=True if a.quiet else None):
         try:
@@ -187,8 +207,10 @@ def run_device(phone, props, forced, target, binary, st, cool, images, base, out
                  "format": loaded.artifact.describe(), "runtime": "lite", "threads": st["threads"],
                  "synthetic": loaded.artifact.synthetic, "precision": loaded.artifact.precision or "fp32",
                  "files_sha256": {n: file_sha256(f) for n, f in loaded.files.items()}, "remote": remote,
+                 "files_bytes": {n: f.stat().st_size for n, f in loaded.files.items()},
                  "input_shape": shape, "notes": [n for n in [why] if n]
-                 + (["SYNTHETIC weights: latency only"] if loaded.artifact.synthetic else [])}
+                 + (["SYNTHETIC weights: latency only"] if loaded.artifact.synthetic else [])
+                 + ([X86_INT8] if target == "x86" and loaded.artifact.precision == "int8" else [])}
         entry["thermal_before"] = phone.cool_down(**cool)
         entry["notes"] += _thermal_notes(entry["thermal_before"])
         try:
@@ -213,7 +235,15 @@ def run_device(phone, props, forced, target, binary, st, cool, images, base, out
                                "skipped": "no images" if not images else "; ".join(why)[:600]})
             _save(doc, out)
             continue
-        doc["e2e"].append(_e2e(ctx, c, nbs, images))
+        entry = _e2e(ctx, c, nbs, images)
+        if a.e2e_binary and "stats" in entry:
+            try:
+                entry["direct"] = _e2e_binary(ctx, c, nbs, images, a.e2e_binary)
+            except DeviceError:
+                raise
+            except ZooError as e:  # the demo program or its files, not the phone: noted, the run goes on
+                entry["direct"] = {"failed": str(e)}
+        doc["e2e"].append(entry)
         _save(doc, out)
     return doc, out
 
@@ -240,6 +270,12 @@ def _nb_for(mid: str, got, ctx: dict):
     from ..runtime.nbfile import inspect_nb
 
     if isinstance(got, Exception):
+        from ..registry import get_registry
+
+        model = get_registry().resolve(mid)
+        if ctx["target"] == "x86" and "LSTM" in model.architecture.get("neck", ""):
+            raise ZooError(f"no x86 .nb: Paddle Lite x86 has no lstm kernel for {mid}'s {model.architecture['neck']} "
+                           f"(its .nb files are arm only)") from None
         raise got
     loaded, why = got
     nb = next(iter(loaded.files.values()))
@@ -326,3 +362,45 @@ def _e2e(ctx, c, nbs, images) -> dict:
             "images": [p["image"] for p in plan], "boxes_per_image": [len(p["rec_shapes"]) for p in plan],
             "plan": plan, "shape_ms": [{"model": k, "shape": list(s), "avg_ms": v} for (k, s), v in times.items()],
             "samples_ms": per_image, "stats": summarize(per_image), "notes": notes}
+
+
+OCR_CONFIG = "max_side_len 960\ndet_db_thresh 0.3\ndet_db_box_thresh 0.5\ndet_db_unclip_ratio 1.6\n" \
+             "use_direction_classify 0\nrec_image_height {h}\n"
+
+
+def _e2e_binary(ctx, c, nbs, images, binary: Path) -> dict:
+    """PaddleOCR's deploy/lite ocr_db_crnn per image: its own printed wall time ("花费了N秒")."""
+    from ..eval import file_sha256
+    from ..loader import load
+    from .stats import summarize
+
+    phone, kw = ctx["phone"], ctx["kw"]
+    remote = phone.push(binary, "ocr_db_crnn", file_sha256(binary))
+    cls_id = getattr(c, "cls", None) or DEFAULT_CLS
+    cls_nb = next(iter(load(cls_id, format="nb", target=ctx["target"], **kw).files.values()))
+    dict_file = next(iter(load(nbs[c.rec][0].entry.input["dictionary"], **kw).files.values()))
+    cls_remote = phone.push(cls_nb, f"{cls_id}-{file_sha256(cls_nb)[:12]}.nb", file_sha256(cls_nb))
+    dict_remote = phone.push(dict_file, "ppocr_keys.txt", file_sha256(dict_file))
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Path(tmp) / "config.txt"
+        cfg.write_text(OCR_CONFIG.format(h=nbs[c.rec][0].entry.input["height"]))
+        phone.push(cfg, "config.txt", file_sha256(cfg))
+    times, lines = [], []
+    for img in images:
+        img = Path(img)
+        r_img = phone.push(img, f"img-{file_sha256(img)[:12]}{img.suffix}", file_sha256(img))
+        cmd = f"cd {phone.workdir} && {remote} {nbs[c.det][1]} {nbs[c.rec][1]} {cls_remote} {r_img} {dict_remote}"
+        rc, out, err = phone.adb.shell(phone.serial, cmd)
+        m = re.search(r"花费了\s*([0-9.eE+-]+)\s*秒", out)
+        if rc != 0 or not m:
+            if not out:
+                phone.ensure_online()
+            tail = "\n".join((err + out).strip().splitlines()[-8:])
+            raise BenchFailed(f"ocr_db_crnn {'exited ' + str(rc) if rc else 'printed no 花费了N秒 line'} on {img.name}:\n{tail}")
+        times.append(float(m.group(1)) * 1e3)
+        lines.append(sum(1 for x in out.splitlines() if re.match(r"^\d+\t", x)))
+    return {"method": "direct: PaddleOCR ocr_db_crnn's own wall time per image (includes loading the 3 models)",
+            "binary_sha256": file_sha256(binary), "cls": cls_id, "texts_per_image": lines, "samples_ms": times,
+            "stats": summarize(times)}

@@ -243,7 +243,16 @@ echo "/dev/block/dm-5 115397500 $((115397500 - free)) $free  50% /data"
 
 def benchmark_bin(path: Path, python: str = sys.executable) -> Path:
     """Write the emulated phone's benchmark_bin (a Python program with its interpreter in the #!)."""
-    path.write_text(f"#!{python}\n" + (HERE / "benchmark_bin.py").read_text())
+    return _program(path, "benchmark_bin.py", python)
+
+
+def ocr_db_crnn(path: Path, python: str = sys.executable) -> Path:
+    """Write the emulated phone's ocr_db_crnn (PaddleOCR's Lite demo program)."""
+    return _program(path, "ocr_db_crnn.py", python)
+
+
+def _program(path: Path, source: str, python: str) -> Path:
+    path.write_text(f"#!{python}\n" + (HERE / source).read_text(encoding="utf-8"), encoding="utf-8")
     path.chmod(0o755)
     return path
 
@@ -262,11 +271,14 @@ def main(argv=None) -> int:
     p.add_argument("--root")
     p.add_argument("--auth", default="accept", choices=["none", "accept", "reject"])
     p.add_argument("--benchmark-bin", type=Path, help="also write the emulated benchmark_bin here")
+    p.add_argument("--ocr-db-crnn", type=Path, help="also write the emulated ocr_db_crnn here")
     a = p.parse_args(argv)
     phone = Phone(a.root, abi=a.abi, auth=a.auth)
     port = phone.start(a.port)
     if a.benchmark_bin:
         benchmark_bin(a.benchmark_bin)
+    if a.ocr_db_crnn:
+        ocr_db_crnn(a.ocr_db_crnn)
     print(port, flush=True)
     try:
         while True:

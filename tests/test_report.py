@@ -1,0 +1,99 @@
+"""The report: the seed's own figures rendered in its layout match the seed's table, cell by cell."""
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from conftest import SHARED
+from slimocr_zoo import report
+
+SEED = SHARED / "seed/000_c5f40bd2629ca8cd.txt"
+
+
+class Cells(HTMLParser):
+    """<table> -> rows of (tag, text, rowspan)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self.cell = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self.cell = [tag, "", dict(attrs).get("rowspan", "1")]
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell:
+            self.rows[-1].append((self.cell[0], self.cell[1].strip(), self.cell[2]))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell[1] += data
+
+
+def cells(text):
+    p = Cells()
+    p.feed(re.search(r"<table>.*?</table>", text, re.S).group(0))
+    return p.rows
+
+
+@pytest.fixture
+def seed_text():
+    if not SEED.is_file():
+        pytest.skip(f"seed table not found at {SEED}")
+    return SEED.read_text("utf-8")
+
+
+def test_seed_figures_render_as_the_seed_table(seed_text):
+    ours = report.html_table(report.reported_rows("zh", downloads=False), "zh", "(自建中文数据集)")
+    want, got = cells(seed_text), cells(ours)
+    assert len(got) == len(want) == 9  # header + 4 row pairs
+    for w, g in zip(want, got):
+        assert g == w  # every cell: tag, text, rowspan, in the seed's column order
+
+
+def test_derived_columns_are_computed(seed_text):
+    rows = report.reported_rows("en")
+    assert [r["speedup"] for r in rows] == ["-", "8%", "30%", "27%"]  # 375 / e2e - 1, not typed
+    doc = {"models": [
+        {"id": "MobileNetV3_DB", "stats": {"median": 100.0}, "files_bytes": {"a": 6_000_000}, "artifact": "paddle"},
+        {"id": "MobileNetV3_CRNN", "stats": {"median": 5.0}, "files_bytes": {"a": 2_000_000}, "artifact": "synthetic",
+         "synthetic": True},
+        {"id": "SlimTextDet_pruning", "stats": {"median": 80.0}, "files_bytes": {"a": 1_000_000}, "artifact": "paddle"},
+        {"id": "SlimTextRec", "stats": {"median": 4.0}, "files_bytes": {"a": 1_000_000}, "artifact": "synthetic",
+         "synthetic": True}],
+        "e2e": [{"config": 0, "stats": {"median": 300.0}}, {"config": 3, "stats": {"median": 200.0}}]}
+    rows = report.measured_rows(doc, {"SlimTextDet_pruning": 0.359}, "en")
+    r0, r3 = rows[0], rows[3]
+    assert (r0["size"], r0["speedup"], r0["compression"]) == ("8.00", "-", "-")
+    assert (r3["size"], r3["speedup"], r3["compression"], r3["e2e"]) == ("2.00", "50%", "75.00%", "200")
+    assert r3["models"][0]["accuracy"] == "35.90" and r3["models"][1]["accuracy"] == "n/a"  # synthetic: none
+    assert r3["models"][0]["strategy"] == "pruning (no fine-tuning)"
+    assert rows[1]["e2e"] == "n/a" and rows[1]["models"][0]["latency"] == "n/a"  # nothing made up
+    # with the ARM .nb sizes known, those are the size (what a phone deploys), not the timed files
+    nb = {"MobileNetV3_DB": 3_000_000, "MobileNetV3_CRNN": 1_000_000, "SlimTextDet_pruning": 500_000, "SlimTextRec": 500_000}
+    r0, _, _, r3 = report.measured_rows(doc, {}, "en", nb)
+    assert (r0["size"], r3["size"], r3["compression"]) == ("4.00", "1.00", "75.00%")
+
+
+def test_readme_markers_write_and_check(tmp_path, capsys):
+    results = tmp_path / "r.json"
+    results.write_text(json.dumps({"kind": "bench", "date": "2026-11-25T00:00:00+00:00", "command": "x",
+                                   "device": {"id": "cpu", "kind": "host"}, "environment": {"processor": "p", "cores": 2},
+                                   "protocol": {"runtime": "paddle", "threads": 1}, "models": [], "e2e": []}))
+    readme = tmp_path / "README.md"
+    readme.write_text("# title\nbefore\n<!-- slimocr-zoo:report:begin en -->\nold\n<!-- slimocr-zoo:report:end -->\nafter\n")
+    assert report.main([str(results), "--readme", str(readme), "--check"]) == 1
+    assert "differ from what the results give" in capsys.readouterr().err
+    assert report.main([str(results), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert text.startswith("# title\nbefore\n") and text.endswith("after\n") and "old" not in text
+    assert "**Reported**" in text and "**Measured**" in text and text.count("<table>") == 2
+    assert report.main([str(results), "--readme", str(readme), "--check"]) == 0
+    bare = tmp_path / "bare.md"
+    bare.write_text("no markers\n")
+    assert report.main([str(results), "--readme", str(bare)]) == 1
+    assert "no report markers" in capsys.readouterr().err
