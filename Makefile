@@ -11,7 +11,7 @@ REPORT    = $(VENV)/bin/python -m slimocr_zoo.report $(RESULTS) --readme README.
             --plot benchmarks/e2e-vs-accuracy.png
 ZOO_ENV   = $(if $(MIRROR),SLIMOCR_ZOO_MIRROR=$(MIRROR)) $(if $(DATA),SLIMOCR_ZOO_DATA=$(DATA))
 
-.PHONY: demo test test-full test-core venv clean eval parity build seed-models adb bench-cpu bench-emulated report
+.PHONY: demo test test-full test-core venv clean eval parity build seed-models adb bench-cpu bench-emulated report perf perf-quick
 
 venv:
 	@scripts/venv.sh $(VENV) all,test
@@ -71,6 +71,16 @@ bench-emulated: venv adb
 # README.md / README_zh.md tables and the plot, from the committed results.
 report: venv
 	$(REPORT)
+
+# Performance against the anchors (curl, RapidOCR in .venv-rapid): benchmarks/results/perf/*.json|md.
+# About 15 minutes here; perf-quick under ten. quant_x86 builds the pruned detectors if missing.
+PERF = download load overhead quant_x86 e2e
+perf: venv
+	scripts/venv-rapid.sh .venv-rapid
+	@set -e; for s in $(PERF); do echo "== $$s"; $(ZOO_ENV) $(VENV)/bin/python benchmarks/perf/$$s.py $(ARGS); done
+
+perf-quick:
+	$(MAKE) perf ARGS=--quick
 
 clean:
 	rm -rf $(VENV) $(CORE_VENV) .venv-ref build *.egg-info .pytest_cache

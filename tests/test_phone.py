@@ -141,6 +141,14 @@ def test_unauthorized_message(env, phones, capsys):
     assert "unauthorized" in err and "Allow USB debugging" in err
 
 
+def test_offline_device(env, phones, capsys):
+    p = phones(abi="x86_64")
+    p.faults["silent"] = True  # takes the TCP connection, never answers CNXN: adb lists it offline
+    assert det_only(env, p) == 1
+    err = capsys.readouterr().err
+    assert f"{p.serial} is offline: reconnect it" in err
+
+
 def test_runtime_missing(env, phones, capsys):
     assert bench("--serial", "127.0.0.1:1", "--runtime", env["tmp"] / "nope") == 1
     assert "no such file" in capsys.readouterr().err

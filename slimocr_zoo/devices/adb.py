@@ -85,6 +85,8 @@ class Adb:
         p = self.run("connect", serial, timeout=30, check=False)
         out = (p.stdout + p.stderr).decode(errors="replace")
         if "cannot connect" in out or "failed to connect" in out:
+            if {d.serial: d.state for d in self.devices()}.get(serial) == "offline":  # it answered TCP, not ADB
+                raise DeviceError(f"{serial} {_STATES['offline']}")
             raise DeviceError(f"adb connect {serial} failed: {out.strip()}")
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
