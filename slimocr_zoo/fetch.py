@@ -107,8 +107,37 @@ def _progress(total, initial, desc, quiet):
                 disable=True if quiet else None, leave=False)
 
 
-def _http_get(url: str, part: Path, size: Optional[int], opts: Options, desc: str) -> None:
-    """Stream ``url`` into ``part``, resuming what is there; returns when the body is whole."""
+class _StreamHash:
+    """sha256 of what is written, in a second thread: hashing overlaps the transfer instead of following it."""
+
+    def __init__(self, prefix: Path, have: int):
+        import queue
+        import threading
+
+        self._h = hashlib.sha256()
+        self._q: "queue.Queue" = queue.Queue(maxsize=64)
+        self._t = threading.Thread(target=self._run, args=(prefix, have), daemon=True)
+        self._t.start()
+
+    def _run(self, prefix: Path, have: int) -> None:
+        if have:  # a resumed download: the part already on disk first
+            with open(prefix, "rb") as f:
+                for block in iter(lambda: f.read(min(cache.CHUNK, have - f.tell())), b""):
+                    self._h.update(block)
+        for block in iter(self._q.get, None):
+            self._h.update(block)  # hashlib drops the GIL for big blocks
+
+    def update(self, block: bytes) -> None:
+        self._q.put(block)
+
+    def hexdigest(self) -> str:
+        self._q.put(None)
+        self._t.join()
+        return self._h.hexdigest()
+
+
+def _http_get(url: str, part: Path, size: Optional[int], opts: Options, desc: str) -> Optional[str]:
+    """Stream ``url`` into ``part``, resuming what is there; returns its sha256 when the body is whole."""
     import requests
 
     failures = 0
@@ -118,7 +147,7 @@ def _http_get(url: str, part: Path, size: Optional[int], opts: Options, desc: st
             part.unlink()
             have = 0
         if size is not None and have == size:
-            return
+            return None  # whole already: the caller hashes it
         headers = {"Range": f"bytes={have}-"} if have else {}
         before = have
         try:
@@ -143,14 +172,19 @@ def _http_get(url: str, part: Path, size: Optional[int], opts: Options, desc: st
                     raise _Skip(f"server sends {total} bytes, the manifest says {size}")
                 # We check the length ourselves: urllib3's own check drops the bytes of the last read.
                 r.raw.enforce_content_length = False
-                with open(part, mode) as out, _progress(total, have, desc, opts.quiet) as bar:
-                    for block in r.iter_content(NET_CHUNK):
-                        out.write(block)
-                        bar.update(len(block))
+                hasher = _StreamHash(part, have)
+                try:
+                    with open(part, mode) as out, _progress(total, have, desc, opts.quiet) as bar:
+                        for block in r.iter_content(NET_CHUNK):
+                            out.write(block)
+                            hasher.update(block)
+                            bar.update(len(block))
+                finally:
+                    digest = hasher.hexdigest()
                 got = part.stat().st_size
                 if total is not None and got < total:
                     raise _Retry(f"short body: {got} of {total} bytes")
-                return
+                return digest
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError, _Retry) as e:
             if "NameResolutionError" in repr(e) or "Name or service not known" in str(e):
                 raise _Skip("cannot resolve the host name") from None  # no retry can fix DNS
@@ -166,17 +200,19 @@ def _brief(e: Exception) -> str:
     return text if len(text) < 400 else text[:397] + "..."
 
 
-def _fetch_to(url: str, part: Path, size: Optional[int], opts: Options, desc: str) -> None:
+def _fetch_to(url: str, part: Path, size: Optional[int], opts: Options, desc: str) -> Optional[str]:
+    """``part`` holds the whole body after this; returns its sha256 when it was computed on the way."""
     part.parent.mkdir(parents=True, exist_ok=True)
     if _is_remote(url):
         if opts.offline:
             raise _Skip("offline mode")
-        _http_get(url, part, size, opts, desc)
+        return _http_get(url, part, size, opts, desc)
     else:
         src = _local_path(url)
         if not src.is_file():
             raise _Skip("no such file")
         shutil.copyfile(src, part)
+        return None
 
 
 def _expected(f: FileSpec) -> Optional[str]:
@@ -186,13 +222,13 @@ def _expected(f: FileSpec) -> Optional[str]:
     return rec["sha256"] if rec else None
 
 
-def _install(part: Path, f: FileSpec, url: str) -> str:
+def _install(part: Path, f: FileSpec, url: str, actual: Optional[str] = None) -> str:
     """Check a complete ``part`` against the manifest or the pin, then move it into place."""
     if f.size is not None and part.stat().st_size != f.size:
-        actual = part.stat().st_size
+        size = part.stat().st_size
         part.unlink()
-        raise ChecksumError(url, f.size, actual, what="size")
-    actual = cache.sha256_of(part)
+        raise ChecksumError(url, f.size, size, what="size")
+    actual = actual or cache.sha256_of(part)
     expected = _expected(f)
     if expected and actual != expected:
         part.unlink()
@@ -256,8 +292,7 @@ def _fetch_file(art: Artifact, f: FileSpec, opts: Options, attempts: List[str]) 
             return True
         for url in _file_urls(art, f, opts):
             try:
-                _fetch_to(url, part, f.size, opts, f.name)
-                _install(part, f, url)
+                _install(part, f, url, _fetch_to(url, part, f.size, opts, f.name))
                 return True
             except (_Skip, ChecksumError, OSError) as e:
                 attempts.append(f"{url}: {_brief(e)}")
@@ -277,8 +312,7 @@ def _fetch_archive(art: Artifact, src: Source, files: List[FileSpec], opts: Opti
         pin = cache.pinned(key)
         if opts.require_pinned and pin is None:
             raise UnpinnedError(f"{art.key}: archive {src.url} has no pinned sha256 and pinned files are required")
-        _fetch_to(src.url, part, pin["size"] if pin else None, opts, name)
-        actual = cache.sha256_of(part)
+        actual = _fetch_to(src.url, part, pin["size"] if pin else None, opts, name) or cache.sha256_of(part)
         if pin and actual != pin["sha256"]:
             part.unlink()
             raise ChecksumError(src.url, pin["sha256"], actual)
