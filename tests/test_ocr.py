@@ -208,3 +208,16 @@ def test_eval_refuses_a_task_it_cannot_score(shared_models):
 
     assert main(["--models", "ch_ppocr_mobile_v2.0_cls", "--runtime", "paddle", "--limit", "1",
                  "--data", str(SHARED / "data"), "--mirror", str(shared_models)]) == 1
+
+
+def test_det_normalize_is_the_formula_in_either_channel_order():
+    np = pytest.importorskip("numpy")
+    from slimocr_zoo.ocr.det import normalize
+
+    img = np.random.default_rng(1).integers(0, 256, (7, 5, 3), dtype=np.uint8)
+    spec = {"scale": 1 / 255, "mean": [0.1, 0.2, 0.3], "std": [0.4, 0.5, 0.6]}
+    want = ((img.astype(np.float32) / 255 - spec["mean"]) / spec["std"]).transpose(2, 0, 1)[None]
+    assert np.allclose(normalize(img, spec), want, atol=1e-6) and normalize(img, spec).flags.c_contiguous
+    rgb = normalize(img, {**spec, "channel_order": "RGB"})
+    want_rgb = ((img[:, :, ::-1].astype(np.float32) / 255 - spec["mean"]) / spec["std"]).transpose(2, 0, 1)[None]
+    assert np.allclose(rgb, want_rgb, atol=1e-6)

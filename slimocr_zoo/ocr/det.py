@@ -37,13 +37,16 @@ def resize_for_det(img: np.ndarray, spec: dict):
 
 def normalize(img: np.ndarray, spec: dict) -> np.ndarray:
     """HWC uint8 in the model's channel order -> 1xCxHxW float32."""
-    if spec.get("channel_order", "BGR") == "RGB":
-        img = img[:, :, ::-1]
+    rgb = spec.get("channel_order", "BGR") == "RGB"
     scale = np.float32(spec.get("scale", 1 / 255))
     mean = np.array(spec.get("mean", [0.485, 0.456, 0.406]), np.float32)
     std = np.array(spec.get("std", [0.229, 0.224, 0.225]), np.float32)
-    x = (img.astype(np.float32) * scale - mean) / std
-    return x.transpose(2, 0, 1)[None]
+    a, b = scale / std, -mean / std  # x * a + b == (x * scale - mean) / std, one pass per plane
+    out = np.empty((1, 3) + img.shape[:2], np.float32)  # written planar: no temporaries, no transpose copy
+    for c in range(3):
+        np.multiply(img[:, :, 2 - c if rgb else c], a[c], out=out[0, c], dtype=np.float32)
+        out[0, c] += b[c]
+    return out
 
 
 def preprocess(img: np.ndarray, spec: dict):

@@ -1,0 +1,116 @@
+"""End-to-end OCR per image on this machine: our pipeline (PP-OCRv4 det + v2.0 cls + PP-OCRv4 rec;
+Paddle Inference and Paddle Lite x86) against RapidOCR 1.4.4 (the same models as ONNX, onnxruntime)
+on the same ICDAR 2015 images, same thread count, det at short side >= 736 as RapidOCR does.
+One run alternates per image between our predictors (in this process) and RapidOCR (a worker
+process in .venv-rapid), so both see the same machine state. Goal: our median <= 0.6x RapidOCR's.
+
+    python benchmarks/perf/e2e.py [--quick] [--images N] [--threads 1 2] [--runtimes paddle lite]
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, SHARED, median, p90, write  # noqa: E402
+
+DET736 = {"limit_type": "min", "limit_side_len": 736}  # RapidOCR 1.4's det resize
+
+
+def ours(runtime: str, threads: int):
+    from slimocr_zoo import load
+    from slimocr_zoo.loader import LoadedModel
+    from slimocr_zoo.ocr.system import OCR
+
+    kw = {"runtime": runtime, "threads": threads, "mirror": str(SHARED / "models"), "quiet": True}
+    nb = {"format": "nb", "target": "x86"} if runtime == "lite" else {}
+    det = load("ch_PP-OCRv4_det", **nb, **kw)
+    det = LoadedModel.of(dataclasses.replace(det.entry, input={**det.entry.input, **DET736}), det.artifact, det.files,
+                         runtime, threads, det.options)
+    return OCR(det, load("ch_PP-OCRv4_rec", **nb, **kw), load("ch_ppocr_mobile_v2.0_cls", **kw))
+
+
+class Rapid:
+    def __init__(self, threads: int):
+        py = ROOT / ".venv-rapid/bin/python"
+        if not py.exists():
+            subprocess.run([str(ROOT / "scripts/venv-rapid.sh"), str(ROOT / ".venv-rapid")], check=True)
+        self.p = subprocess.Popen([str(py), str(Path(__file__).with_name("rapid_worker.py")), str(threads)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert json.loads(self.p.stdout.readline())["ready"]
+        v = subprocess.run([str(py), "-c", "from importlib.metadata import version as v; "
+                            "print(v('rapidocr_onnxruntime'), v('onnxruntime'))"], capture_output=True, text=True)
+        self.versions = v.stdout.split()
+
+    def __call__(self, path) -> dict:
+        self.p.stdin.write(f"{path}\n")
+        self.p.stdin.flush()
+        return json.loads(self.p.stdout.readline())
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(timeout=30)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="20 images, paddle only")
+    ap.add_argument("--images", type=int, default=100)
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--runtimes", nargs="+", default=["paddle", "lite"])
+    a = ap.parse_args()
+    n = 20 if a.quick else a.images
+    runtimes = ["paddle"] if a.quick else a.runtimes
+    from slimocr_zoo.eval import read_det_labels
+    from slimocr_zoo.ocr.image import read_image
+
+    images = [p for p, _ in read_det_labels(SHARED / "data/icdar2015_det/labels.txt")[:n]]
+    runs, versions = [], None
+    for threads in a.threads:
+        rapid = Rapid(threads)
+        versions = rapid.versions
+        pipes = {rt: ours(rt, threads) for rt in runtimes}
+        for img in images[:2]:  # warm-up: shape caches, first-run allocations, both sides
+            rapid(img)
+            for o in pipes.values():
+                o(read_image(img))
+        got = {rt: [] for rt in [*runtimes, "rapidocr"]}
+        for img in images:  # alternating per image
+            got["rapidocr"].append(rapid(img))
+            for rt, o in pipes.items():
+                res = o(img)
+                got[rt].append({"total_ms": res.timings["total"], "boxes": res.boxes_found,
+                                **{f"{k}_ms": v for k, v in res.timings.items() if k != "total"}})
+        rapid.close()
+        for who, xs in got.items():
+            tot = [x["total_ms"] for x in xs]
+            stages = {k: sum(x.get(k, 0) for x in xs) / len(xs) for k in sorted({k for x in xs for k in x})
+                      if k.endswith("_ms") and k != "total_ms"}
+            runs.append({"who": who, "threads": threads, "median_ms": median(tot), "p90_ms": p90(tot),
+                         "boxes_mean": sum(x["boxes"] for x in xs) / len(xs), "stages_mean_ms": stages,
+                         "samples_ms": tot})
+    by = {(r["who"], r["threads"]): r for r in runs}
+    for r in runs:
+        anchor = by.get(("rapidocr", r["threads"]))
+        r["vs_rapidocr"] = r["median_ms"] / anchor["median_ms"] if anchor else None
+    md = ("| pipeline | threads | median ms/image | p90 | boxes/image | vs RapidOCR (same threads) |\n"
+          "|---|---|---|---|---|---|\n")
+    md += "\n".join(f"| {'RapidOCR 1.4.4 (onnxruntime)' if r['who'] == 'rapidocr' else 'slimocr_zoo ' + r['who']} | "
+                    f"{r['threads']} | {r['median_ms']:.1f} | {r['p90_ms']:.1f} | {r['boxes_mean']:.1f} | "
+                    f"{r['vs_rapidocr']:.2f}x |" for r in runs)
+    md += "\n\nMean per-stage split (ms per image):\n\n| pipeline | threads | " + " | ".join(
+        k := sorted({s for r in runs for s in r["stages_mean_ms"]})) + " |\n|---|---|" + "---|" * len(k) + "\n"
+    md += "\n".join(f"| {r['who']} | {r['threads']} | " + " | ".join(
+        f"{r['stages_mean_ms'][s]:.1f}" if s in r["stages_mean_ms"] else "" for s in k) + " |" for r in runs)
+    md += (f"\n\n{n} ICDAR 2015 test images (1280x720), det at short side >= 736, cls and rec on every box, "
+           "alternating per image between the pipelines. Goal: slimocr_zoo's median <= 0.6x RapidOCR's.")
+    write("e2e", {"images": n, "runs": runs, "rapidocr_onnxruntime_versions": versions}, md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
