@@ -309,16 +309,14 @@ def _bench(ctx, remote: str, shape, warmup: int, repeats: int) -> dict:
 
 
 def _representative_shape(loaded, images) -> list:
-    from ..ocr.det import preprocess
-    from ..ocr.image import read_image
-    from ..ocr.rec import batch_width
+    """The shape the host bench times: det at the first image's pre-processed shape, rec on one crop."""
+    import numpy as np
 
-    spec = loaded.entry.input
-    if loaded.entry.task == "det":
-        img = read_image(images[0]) if images else __import__("numpy").zeros((720, 1280, 3), "uint8")
-        return list(preprocess(img, spec)[0].shape)
-    crop_w = batch_width([__import__("numpy").zeros((48, 200, 3), "uint8")], spec)
-    return [1, 3, spec["height"], crop_w]
+    from ..ocr.image import read_image
+    from .host import representative_input
+
+    img = read_image(images[0]) if images else np.zeros((720, 1280, 3), np.uint8)
+    return list(representative_input(loaded, img, img[0:48, 0:200]).shape)
 
 
 def e2e_plan(det_model, rec_spec: dict, images) -> list:
