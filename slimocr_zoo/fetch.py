@@ -107,32 +107,49 @@ def _progress(total, initial, desc, quiet):
                 disable=True if quiet else None, leave=False)
 
 
-class _StreamHash:
-    """sha256 of what is written, in a second thread: hashing overlaps the transfer instead of following it."""
+class _Sink:
+    """Writes and hashes the body in a second thread, so that disk and sha256 overlap the network reads.
 
-    def __init__(self, prefix: Path, have: int):
+    Everything handed to write() is on disk after close(), also when the transfer broke: a resume
+    starts from there. close() returns the sha256 of the whole file (the part already there first).
+    """
+
+    def __init__(self, part: Path, mode: str, have: int):
         import queue
         import threading
 
         self._h = hashlib.sha256()
-        self._q: "queue.Queue" = queue.Queue(maxsize=64)
-        self._t = threading.Thread(target=self._run, args=(prefix, have), daemon=True)
+        self._q: "queue.Queue" = queue.Queue(maxsize=32)
+        self._error: Optional[BaseException] = None
+        self._f = open(part, mode)
+        self._t = threading.Thread(target=self._run, args=(part, have), daemon=True)
         self._t.start()
 
-    def _run(self, prefix: Path, have: int) -> None:
-        if have:  # a resumed download: the part already on disk first
-            with open(prefix, "rb") as f:
-                for block in iter(lambda: f.read(min(cache.CHUNK, have - f.tell())), b""):
-                    self._h.update(block)
-        for block in iter(self._q.get, None):
-            self._h.update(block)  # hashlib drops the GIL for big blocks
+    def _run(self, part: Path, have: int) -> None:
+        try:
+            if have:  # a resumed download: hash the part already on disk first
+                with open(part, "rb") as f:
+                    for block in iter(lambda: f.read(min(cache.CHUNK, have - f.tell())), b""):
+                        self._h.update(block)
+            for block in iter(self._q.get, None):
+                self._f.write(block)
+                self._h.update(block)  # both drop the GIL for big blocks
+        except BaseException as e:  # e.g. disk full: reported by write()/close(); keep draining
+            self._error = e
+            for _ in iter(self._q.get, None):
+                pass
 
-    def update(self, block: bytes) -> None:
+    def write(self, block: bytes) -> None:
+        if self._error:
+            raise self._error
         self._q.put(block)
 
-    def hexdigest(self) -> str:
+    def close(self) -> str:
         self._q.put(None)
         self._t.join()
+        self._f.close()
+        if self._error:
+            raise self._error
         return self._h.hexdigest()
 
 
@@ -172,15 +189,14 @@ def _http_get(url: str, part: Path, size: Optional[int], opts: Options, desc: st
                     raise _Skip(f"server sends {total} bytes, the manifest says {size}")
                 # We check the length ourselves: urllib3's own check drops the bytes of the last read.
                 r.raw.enforce_content_length = False
-                hasher = _StreamHash(part, have)
+                sink = _Sink(part, mode, have)
                 try:
-                    with open(part, mode) as out, _progress(total, have, desc, opts.quiet) as bar:
+                    with _progress(total, have, desc, opts.quiet) as bar:
                         for block in r.iter_content(NET_CHUNK):
-                            out.write(block)
-                            hasher.update(block)
+                            sink.write(block)
                             bar.update(len(block))
                 finally:
-                    digest = hasher.hexdigest()
+                    digest = sink.close()
                 got = part.stat().st_size
                 if total is not None and got < total:
                     raise _Retry(f"short body: {got} of {total} bytes")

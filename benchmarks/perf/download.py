@@ -105,7 +105,8 @@ def main() -> int:
 
 Ours / curl throughput: **{res['ratio_vs_curl']:.2f}x** inside `load()` (goal >= 0.9x), {median(t_curl) / median(t_proc):.2f}x
 counting our process start; {a.mb} MiB from a loopback server (the tests' Python HTTP server), {runs} alternating runs each.
-The sha256 runs in a second thread while the body streams in.
+Writing and sha256 run in a second thread while the body streams in; the file is fsync'ed before
+its atomic rename (kept for crash safety: a warm load trusts the recorded size and mtime).
 
 Resume: the first transfer was cut after 40% (connection reset); the next `load()` asked for
 `{ranges[-1]}` and the server sent {served} bytes in all for a {size}-byte file: only the remainder
