@@ -199,3 +199,39 @@ def test_warm_load_does_not_rehash(mirror, monkeypatch):
     monkeypatch.setattr(cache, "sha256_of", lambda p: calls.append(p) or real(p))
     slimocr_zoo.load("ch_PP-OCRv4_rec")
     assert calls == []
+
+
+def test_disk_full_mid_download_is_clear_and_keeps_the_part(mirror, zoo_env, monkeypatch):
+    """ENOSPC in the writer thread: a clear error, what was written stays for a resume, nothing installed."""
+    import builtins
+    import errno
+
+    from slimocr_zoo import fetch
+
+    class Full:
+        def __init__(self, f):
+            self.f, self.n = f, 0
+
+        def write(self, b):
+            if self.n + len(b) > 500_000:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            self.n += len(b)
+            return self.f.write(b)
+
+        def __getattr__(self, k):
+            return getattr(self.f, k)
+
+    def full_open(path, mode="r", *a, **k):
+        f = builtins.open(path, mode, *a, **k)
+        return Full(f) if "b" in mode and ("a" in mode or "w" in mode) and str(path).endswith(".incomplete") else f
+
+    monkeypatch.setattr(fetch, "open", full_open, raising=False)
+    with pytest.raises(DownloadError, match="No space left on device"):
+        slimocr_zoo.load("MobileNetV3_DB", mirror=mirror.url)
+    part = zoo_env / "files" / (PARAMS + ".incomplete")
+    assert part.is_file() and 0 < part.stat().st_size <= 500_000
+    assert not (zoo_env / "files" / PARAMS).exists()
+    monkeypatch.delattr(fetch, "open")
+    m = slimocr_zoo.load("MobileNetV3_DB", mirror=mirror.url)  # space again: resumes and verifies
+    assert sha(m.files["params"]) == expected(PARAMS).sha256
+    assert mirror.gets(PARAMS)[-1]["range"]
