@@ -200,13 +200,14 @@ def run_device(phone, props, forced, target, binary, st, cool, images, base, out
             continue
         if mid in done:
             continue
-        loaded, remote, why = nbs[mid]
+        loaded, remote, why, opt_version = nbs[mid]
         shape = _representative_shape(loaded, images)
         doc["models"] = [x for x in doc["models"] if x["id"] != mid]
         entry = {"id": mid, "task": loaded.entry.task, "artifact": loaded.artifact.name,
                  "format": loaded.artifact.describe(), "runtime": "lite", "threads": st["threads"],
                  "synthetic": loaded.artifact.synthetic, "precision": loaded.artifact.precision or "fp32",
                  "files_sha256": {n: file_sha256(f) for n, f in loaded.files.items()}, "remote": remote,
+                 "opt_version": opt_version,
                  "files_bytes": {n: f.stat().st_size for n, f in loaded.files.items()},
                  "input_shape": shape, "notes": [n for n in [why] if n]
                  + (["SYNTHETIC weights: latency only"] if loaded.artifact.synthetic else [])
@@ -287,7 +288,7 @@ def _nb_for(mid: str, got, ctx: dict):
     phone.ensure_space(nb.stat().st_size + 16 * 2**20)
     sha = file_sha256(nb)
     remote = phone.push(nb, f"{mid}-{loaded.artifact.name}-{sha[:12]}.nb", sha)
-    return loaded, remote, (why or {}).get("note")
+    return loaded, remote, (why or {}).get("note"), info.version
 
 
 def _bench(ctx, remote: str, shape, warmup: int, repeats: int) -> dict:
