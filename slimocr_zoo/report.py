@@ -72,14 +72,14 @@ def reported_rows(lang: str, downloads: bool = True) -> List[dict]:
             pair.append({"task": TASK[lang][m.task], "model": m.id,
                          "strategy": STRATEGY[m.compression["method"]][lang == "en"],
                          "accuracy": _num(m.reported["accuracy"]["value"]), "latency": _num(m.reported["latency_ms"]),
-                         "download": _download(m, lang) if downloads else ""})
+                         "download": _download(m) if downloads else ""})
         rows.append({"config": cid, "models": pair, "e2e": _num(rep["e2e_latency_ms"]),
                      "speedup": "-" if cid == 0 else _speedup(base, rep["e2e_latency_ms"]),
                      "size": _num(rep["size_mb"]), "compression": "-" if cid == 0 else f"{rep['compression_pct']}%"})
     return rows
 
 
-def _download(model, lang: str) -> str:
+def _download(model) -> str:
     for a in model.artifacts:
         for s in a.sources:
             if a.format == "nb" and s.type == "url":
@@ -133,7 +133,7 @@ def measured_rows(doc: dict, accuracy: Dict[str, float], lang: str, nb_bytes: Op
                          "strategy": _strategy_here(m, entry, lang) if timed else "-",
                          "accuracy": f"{acc * 100:.2f}" if acc is not None and not entry.get("synthetic") else NA[lang],
                          "latency": _ms(entry["stats"]["median"]) if timed else NA[lang],
-                         "download": _download(m, lang)})
+                         "download": _download(m)})
         size[cid] = total
         e = e2e.get(cid, {})
         rows.append({"config": cid, "models": pair, "e2e_ms": e.get("stats", {}).get("median"),
