@@ -13,7 +13,7 @@ from .registry import Artifact, Model, get_registry
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A model's verified local files. Later capabilities make it runnable."""
+    """A model's verified local files, runnable through its stage (built on first use)."""
 
     id: str
     entry: Model
