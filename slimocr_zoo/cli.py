@@ -322,11 +322,25 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["ls", "rm", "prune"])
     s.add_argument("ids", nargs="*", metavar="ID")
     s.set_defaults(func=cmd_cache)
+    for name, (_, what) in PASS_THROUGH.items():  # listed in --help; main() hands their arguments over whole
+        sub.add_parser(name, help=what, add_help=False)
     return p
+
+
+PASS_THROUGH = {
+    "bench": ("slimocr_zoo.bench.__main__", "latency of each model and end-to-end OCR: --device cpu | sd855 ... "
+                                            "(= python -m slimocr_zoo.bench)"),
+    "report": ("slimocr_zoo.report", "results -> the seed's table in README.md / README_zh.md (= python -m slimocr_zoo.report)"),
+}
 
 
 def main(argv=None) -> int:
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in PASS_THROUGH:
+        import importlib
+
+        return importlib.import_module(PASS_THROUGH[argv[0]][0]).main(argv[1:])
     args = build_parser().parse_args(argv)
     return guarded(lambda: args.func(args),
                    "interrupted: finished files are in the cache, partial downloads resume next time")

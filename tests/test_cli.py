@@ -121,3 +121,13 @@ def test_offline_mode_opens_no_socket(mirror, tmp_path):
 def test_offline_flag_on_cli(capsys, mirror):
     code, out, err = run(capsys, "download", "MobileNetV3_DB", "--offline", "--mirror", mirror.url, "-q")
     assert code == 1 and "offline" in out and mirror.requests == []
+
+
+def test_bench_and_report_are_cli_commands_too(capsys):
+    from slimocr_zoo.cli import main
+
+    assert main(["bench", "--device", "sd85"]) == 1
+    assert "did you mean sd855" in capsys.readouterr().err
+    assert main(["report", "--format", "github"]) == 0
+    out = capsys.readouterr().out
+    assert "SlimTextDet_quat_pruning" in out and "67.82%" in out and "(reported: PaddleSlim, SD855)" in out
