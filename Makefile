@@ -17,7 +17,7 @@ venv:
 	@scripts/venv.sh $(VENV) all,test
 
 # The main job: the seed's configurations 0-3 timed on this machine (--quick; what upstream never
-# published is built on first use, about 25 minutes once), then the report of those results.
+# published is built on first use, about 15 minutes once), then the report of those results.
 demo: venv
 	$(VENV)/bin/slimocr-zoo list
 	$(ZOO_ENV) $(VENV)/bin/python -m slimocr_zoo.bench --device cpu --quick --out build/demo/bench-cpu-quick.json $(ARGS)
