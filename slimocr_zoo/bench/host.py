@@ -84,6 +84,9 @@ def _real_or_stand_in(mid, fmt, target, fallback, **kw):
 
         model = get_registry().resolve(mid)
         stand_in = [a for a in model.artifacts if a.synthetic and a.format == fmt and (target is None or a.target == target)]
+        if not stand_in and target == "x86" and "LSTM" in model.architecture.get("neck", ""):
+            raise ZooError(f"no x86 .nb: Paddle Lite x86 has no lstm kernel for {mid}'s {model.architecture['neck']} "
+                           f"(its .nb files are arm only)") from None
         if not stand_in:
             raise
         why = {"note": f"real weights unavailable here: timed the synthetic stand-in {stand_in[0].name!r}",

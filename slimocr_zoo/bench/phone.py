@@ -271,12 +271,6 @@ def _nb_for(mid: str, got, ctx: dict):
     from ..runtime.nbfile import inspect_nb
 
     if isinstance(got, Exception):
-        from ..registry import get_registry
-
-        model = get_registry().resolve(mid)
-        if ctx["target"] == "x86" and "LSTM" in model.architecture.get("neck", ""):
-            raise ZooError(f"no x86 .nb: Paddle Lite x86 has no lstm kernel for {mid}'s {model.architecture['neck']} "
-                           f"(its .nb files are arm only)") from None
         raise got
     loaded, why = got
     nb = next(iter(loaded.files.values()))
