@@ -12,11 +12,13 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import os
 import re
 import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from .bench import brief
 from .errors import ZooError
 from .registry import get_registry
 
@@ -230,7 +232,7 @@ def _notes(doc: Optional[dict], lang: str, accuracy_src: Optional[str]) -> str:
                          f"Accuracy: det hmean on ICDAR 2015 (English) from `{accuracy_src}`; the v1.1 recognizers' "
                          f"weights could not be obtained, so they run with synthetic weights and have none.")
         lines += list(dict.fromkeys(f"{m['id']}: {n}" for m in doc["models"] for n in m.get("notes", [])))
-        skipped = [f"{m['id']}: {(m.get('skipped') or m.get('failed')).split(' (it has')[0][:160]}"
+        skipped = [f"{m['id']}: {brief(m.get('skipped') or m.get('failed'), 160)}"
                    for m in doc["models"] if "stats" not in m]
         lines += skipped
         lines.append(f"大小：本项目构建的 ARM .nb 文件（手机上部署的文件，来自 `{accuracy_src}`），10^6 字节为 1 M。" if zh else
@@ -318,7 +320,9 @@ def plot(docs: List[dict], accuracy: Dict[str, float], path: Path) -> None:
         right.legend(fontsize=7)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, metadata={"Software": None})
+    tmp = path.with_name(path.name + ".tmp.png")
+    fig.savefig(tmp, metadata={"Software": None})
+    os.replace(tmp, path)  # never a half-written picture
     plt.close(fig)
 
 
@@ -367,7 +371,9 @@ def main(argv=None) -> int:
             if new != text:
                 stale.append(str(path))
                 if not a.check:
-                    path.write_text(new, "utf-8")
+                    tmp = path.with_name(path.name + ".tmp")
+                    tmp.write_text(new, "utf-8")
+                    os.replace(tmp, path)  # never a half-written README
         if a.check and stale:
             print(f"error: {', '.join(stale)} differ from what the results give: run "
                   f"python -m slimocr_zoo.report {' '.join(map(str, a.results))} --readme {' '.join(map(str, a.readme))}"

@@ -48,3 +48,11 @@ def test_unknown_device_and_wrong_runtime_are_clear(capsys):
     assert "did you mean sd855" in capsys.readouterr().err
     assert main(["--device", "cpu", "--runtime", "/tmp/benchmark_bin"]) == 1
     assert "--device cpu runs paddle or lite" in capsys.readouterr().err
+    from slimocr_zoo.bench.__main__ import configs
+    from slimocr_zoo.errors import ZooError
+    from slimocr_zoo.registry import get_registry
+
+    with pytest.raises(ZooError, match="give a seed row"):
+        configs(get_registry(), ["MobileNetV3_DB"])
+    (pair,) = configs(get_registry(), ["ch_ppocr_mobile_v1.1_det+ch_PP-OCRv4_rec"])  # aliases resolve
+    assert (pair.det, pair.rec) == ("MobileNetV3_DB", "ch_PP-OCRv4_rec")

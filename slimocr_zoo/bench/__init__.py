@@ -3,4 +3,8 @@
 ``--device cpu`` times this machine through the Python runtimes (host.py); an adb profile such
 as ``--device sd855`` times Paddle Lite's benchmark_bin on a phone (phone.py).
 """
-from ..devices import device, devices  # noqa: F401  (the profiles live with the devices)
+
+
+def brief(reason: str, n: int = 120) -> str:
+    """A skip/failure reason for a table cell: without the loader's list of what the model does have."""
+    return reason.split(" (it has")[0][:n]

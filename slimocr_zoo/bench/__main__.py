@@ -27,7 +27,7 @@ def _save(doc: dict, path: Path) -> None:
 
 def main(argv=None) -> int:
     from ..errors import ZooError, guarded
-    from . import device
+    from ..devices import device
 
     p = argparse.ArgumentParser(prog="python -m slimocr_zoo.bench",
                                 description="Latency of each model and of end-to-end OCR per seed configuration.")
@@ -84,13 +84,17 @@ def configs(reg, items) -> list:
     """Seed rows by number, or an ad-hoc DET+REC pair (same fields: id, det, rec)."""
     from types import SimpleNamespace
 
+    from ..errors import ZooError
+
     out = []
     for c in items:
         if str(c).isdigit():
             out.append(reg.config(int(c)))
-        else:
+        elif "+" in str(c):
             det, _, rec = str(c).partition("+")
-            out.append(SimpleNamespace(id=str(c), det=reg.resolve(det).id, rec=reg.resolve(rec or "?").id))
+            out.append(SimpleNamespace(id=str(c), det=reg.resolve(det).id, rec=reg.resolve(rec).id))
+        else:
+            raise ZooError(f"--configs {c}: give a seed row (0-3) or a DET+REC pair of model ids")
     return out
 
 
@@ -109,7 +113,6 @@ def run_host(a, prof, argv=None) -> int:
     from tqdm.auto import tqdm
 
     from ..errors import ZooError
-
     from ..eval import environment, file_sha256
     from ..ocr.image import read_image
     from ..ocr.system import OCR
@@ -192,11 +195,13 @@ def run_host(a, prof, argv=None) -> int:
 def summary(doc: dict, fmt: str = "simple") -> str:
     from tabulate import tabulate
 
+    from . import brief
+
     rows = []
     for m in doc["models"]:
         if "stats" not in m:
             what = "skipped: " + m["skipped"] if "skipped" in m else "FAILED: " + m["failed"]
-            rows.append([m["id"], m.get("artifact", "-"), "-", "-", what.split(" (it has")[0][:100]])
+            rows.append([m["id"], m.get("artifact", "-"), "-", "-", brief(what, 100)])
             continue
         s = m["stats"]
         rows.append([m["id"], m["artifact"], f"{s['median']:.2f}", f"{s['p90']:.2f}", "; ".join(m["notes"])])
@@ -206,7 +211,7 @@ def summary(doc: dict, fmt: str = "simple") -> str:
     base = next((e for e in doc["e2e"] if e["config"] == 0 and "stats" in e), None)
     for e in doc["e2e"]:
         if "stats" not in e:
-            rows.append([e["config"], e["det"], e["rec"], "-", "-", e.get("skipped", "").split(" (it has")[0][:120]])
+            rows.append([e["config"], e["det"], e["rec"], "-", "-", brief(e.get("skipped", ""))])
             continue
         med = e["stats"]["median"]
         simulated = [m for m in doc["models"] if m["id"] in (e["det"], e["rec"]) and m.get("precision") == "int8"

@@ -13,7 +13,7 @@ import re
 import sys
 import threading
 from pathlib import Path
-from typing import List
+from typing import List, NamedTuple, Optional
 
 from ..devices import DeviceError
 from ..devices.adb import Adb
@@ -23,6 +23,15 @@ from . import litebench
 
 
 X86_INT8 = "int8 on x86 Paddle Lite: slower than float there (and wrong outputs); the phone is the place for int8"
+
+
+class Pushed(NamedTuple):
+    """A model's .nb on the phone."""
+    loaded: object
+    remote: str
+    note: Optional[str]
+    opt_version: str
+    sha256: str
 
 
 class BenchFailed(ZooError):
@@ -151,15 +160,16 @@ def _load_nb(mid, target, a):
 
 
 def run_device(phone, props, forced, target, binary, st, cool, images, base, out: Path, a, cfgs, models, hosts):
+    import numpy as np
     from tqdm.auto import tqdm
 
-    from ..eval import file_sha256
+    from ..ocr.image import read_image
+
     from .__main__ import _save
 
     adb, serial, prof = phone.adb, phone.serial, phone.profile
-    bin_sha = file_sha256(binary)
     phone.ensure_space(binary.stat().st_size + 64 * 2**20)
-    remote_bin = phone.push(binary, "benchmark_bin", bin_sha)
+    remote_bin, bin_sha = phone.push(binary, "benchmark_bin")
     rc, ver_out, ver_err = adb.shell(serial, f"{remote_bin} --version", timeout=60)
     if rc != 0:
         raise DeviceError(f"{serial}: {remote_bin} --version exited {rc}: {(ver_err or ver_out).strip()[-300:]} "
@@ -191,6 +201,7 @@ def run_device(phone, props, forced, target, binary, st, cool, images, base, out
     ctx = {"phone": phone, "remote_bin": remote_bin, "st": st, "target": target, "bin_version": bin_version,
            "cool": cool, "hosts": hosts, "kw": {"mirror": a.mirror, "offline": a.offline, "quiet": True}}
     nbs = {}
+    ref_img = read_image(images[0]) if images else np.zeros((720, 1280, 3), np.uint8)  # the shapes' reference
     for mid in tqdm(ids, desc=f"{serial} models", disable=True if a.quiet else None):
         try:
             nbs[mid] = _nb_for(mid, models[mid], ctx)
@@ -200,13 +211,13 @@ def run_device(phone, props, forced, target, binary, st, cool, images, base, out
             continue
         if mid in done:
             continue
-        loaded, remote, why, opt_version = nbs[mid]
-        shape = _representative_shape(loaded, images)
+        loaded, remote, why, opt_version, sha = nbs[mid]
+        shape = _representative_shape(loaded, ref_img)
         doc["models"] = [x for x in doc["models"] if x["id"] != mid]
         entry = {"id": mid, "task": loaded.entry.task, "artifact": loaded.artifact.name,
                  "format": loaded.artifact.describe(), "runtime": "lite", "threads": st["threads"],
                  "synthetic": loaded.artifact.synthetic, "precision": loaded.artifact.precision or "fp32",
-                 "files_sha256": {n: file_sha256(f) for n, f in loaded.files.items()}, "remote": remote,
+                 "files_sha256": {n: sha for n in loaded.files}, "remote": remote,  # a .nb is one file
                  "opt_version": opt_version,
                  "files_bytes": {n: f.stat().st_size for n, f in loaded.files.items()},
                  "input_shape": shape, "notes": [n for n in [why] if n]
@@ -267,7 +278,6 @@ def _thermal_notes(seen: dict) -> List[str]:
 
 def _nb_for(mid: str, got, ctx: dict):
     """The .nb for the device's target (the labelled synthetic stand-in if the real one is missing), pushed."""
-    from ..eval import file_sha256
     from ..runtime.nbfile import inspect_nb
 
     if isinstance(got, Exception):
@@ -280,9 +290,8 @@ def _nb_for(mid: str, got, ctx: dict):
                        f"{ctx['bin_version']}: use a benchmark_bin of the same Paddle Lite version (--runtime)")
     phone = ctx["phone"]
     phone.ensure_space(nb.stat().st_size + 16 * 2**20)
-    sha = file_sha256(nb)
-    remote = phone.push(nb, f"{mid}-{loaded.artifact.name}-{sha[:12]}.nb", sha)
-    return loaded, remote, (why or {}).get("note"), info.version
+    remote, sha = phone.push(nb, f"{mid}-{loaded.artifact.name}-{{sha}}.nb")
+    return Pushed(loaded, remote, (why or {}).get("note"), info.version, sha)
 
 
 def _bench(ctx, remote: str, shape, warmup: int, repeats: int) -> dict:
@@ -303,14 +312,10 @@ def _bench(ctx, remote: str, shape, warmup: int, repeats: int) -> dict:
         raise BenchFailed(str(e)) from None
 
 
-def _representative_shape(loaded, images) -> list:
+def _representative_shape(loaded, img) -> list:
     """The shape the host bench times: det at the first image's pre-processed shape, rec on one crop."""
-    import numpy as np
-
-    from ..ocr.image import read_image
     from .host import representative_input
 
-    img = read_image(images[0]) if images else np.zeros((720, 1280, 3), np.uint8)
     return list(representative_input(loaded, img, img[0:48, 0:200]).shape)
 
 
@@ -338,19 +343,19 @@ def _e2e(ctx, c, nbs, images) -> dict:
     if isinstance(got, Exception):
         return {"config": c.id, "det": c.det, "rec": c.rec, "skipped": f"cannot find the boxes here: {got}"[:600]}
     det_host, why = got
-    plan = e2e_plan(det_host, nbs[c.rec][0].entry.input, images)
+    plan = e2e_plan(det_host, nbs[c.rec].loaded.entry.input, images)
     st, times = ctx["st"], {}
     shapes = [("det", tuple(p["det_shape"])) for p in plan] + [("rec", tuple(s)) for p in plan for s in p["rec_shapes"]]
     for kind, shape in dict.fromkeys(shapes):  # each distinct shape once
-        remote = nbs[c.det if kind == "det" else c.rec][1]
+        remote = nbs[c.det if kind == "det" else c.rec].remote
         times[(kind, shape)] = _bench(ctx, remote, list(shape), st["e2e_warmup"], st["e2e_repeats"])["avg"]
     per_image = [times[("det", tuple(p["det_shape"]))] + sum(times[("rec", tuple(s))] for s in p["rec_shapes"])
                  for p in plan]
-    notes = sorted({n for mid in (c.det, c.rec) for n in [nbs[mid][2]] if n}
-                   | ({"SYNTHETIC weights: latency only"} if any(nbs[m][0].artifact.synthetic for m in (c.det, c.rec)) else set())
+    notes = sorted({n for mid in (c.det, c.rec) for n in [nbs[mid].note] if n}
+                   | ({"SYNTHETIC weights: latency only"} if any(nbs[m].loaded.artifact.synthetic for m in (c.det, c.rec)) else set())
                    | ({f"boxes found here by {det_host.artifact.name}: {why['note']}"} if why else set()))
     return {"config": c.id, "det": c.det, "rec": c.rec,
-            "artifacts": {"det": nbs[c.det][0].artifact.name, "rec": nbs[c.rec][0].artifact.name},
+            "artifacts": {"det": nbs[c.det].loaded.artifact.name, "rec": nbs[c.rec].loaded.artifact.name},
             "method": "composed: det at each image's shape + rec at each box's shape, benchmark_bin avg per shape",
             "images": [p["image"] for p in plan], "boxes_per_image": [len(p["rec_shapes"]) for p in plan],
             "plan": plan, "shape_ms": [{"model": k, "shape": list(s), "avg_ms": v} for (k, s), v in times.items()],
@@ -363,28 +368,28 @@ OCR_CONFIG = "max_side_len 960\ndet_db_thresh 0.3\ndet_db_box_thresh 0.5\ndet_db
 
 def _e2e_binary(ctx, c, nbs, images, binary: Path) -> dict:
     """PaddleOCR's deploy/lite ocr_db_crnn per image: its own printed wall time ("花费了N秒")."""
-    from ..eval import file_sha256
     from ..loader import load
     from .stats import summarize
 
     phone, kw = ctx["phone"], ctx["kw"]
-    remote = phone.push(binary, "ocr_db_crnn", file_sha256(binary))
+    remote, binary_sha = phone.push(binary, "ocr_db_crnn")
     cls_id = getattr(c, "cls", None) or DEFAULT_CLS
     cls_nb = next(iter(load(cls_id, format="nb", target=ctx["target"], **kw).files.values()))
-    dict_file = next(iter(load(nbs[c.rec][0].entry.input["dictionary"], **kw).files.values()))
-    cls_remote = phone.push(cls_nb, f"{cls_id}-{file_sha256(cls_nb)[:12]}.nb", file_sha256(cls_nb))
-    dict_remote = phone.push(dict_file, "ppocr_keys.txt", file_sha256(dict_file))
+    rec_input = nbs[c.rec].loaded.entry.input
+    dict_file = next(iter(load(rec_input["dictionary"], **kw).files.values()))
+    cls_remote, _ = phone.push(cls_nb, f"{cls_id}-{{sha}}.nb")
+    dict_remote, _ = phone.push(dict_file, "ppocr_keys.txt")
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "config.txt"
-        cfg.write_text(OCR_CONFIG.format(h=nbs[c.rec][0].entry.input["height"]))
-        phone.push(cfg, "config.txt", file_sha256(cfg))
+        cfg.write_text(OCR_CONFIG.format(h=rec_input["height"]))
+        phone.push(cfg, "config.txt")
     times, lines = [], []
     for img in images:
         img = Path(img)
-        r_img = phone.push(img, f"img-{file_sha256(img)[:12]}{img.suffix}", file_sha256(img))
-        cmd = f"cd {phone.workdir} && {remote} {nbs[c.det][1]} {nbs[c.rec][1]} {cls_remote} {r_img} {dict_remote}"
+        r_img, _ = phone.push(img)
+        cmd = f"cd {phone.workdir} && {remote} {nbs[c.det].remote} {nbs[c.rec].remote} {cls_remote} {r_img} {dict_remote}"
         rc, out, err = phone.adb.shell(phone.serial, cmd)
         m = re.search(r"花费了\s*([0-9.eE+-]+)\s*秒", out)
         if rc != 0 or not m:
@@ -395,5 +400,5 @@ def _e2e_binary(ctx, c, nbs, images, binary: Path) -> dict:
         times.append(float(m.group(1)) * 1e3)
         lines.append(sum(1 for x in out.splitlines() if re.match(r"^\d+\t", x)))
     return {"method": "direct: PaddleOCR ocr_db_crnn's own wall time per image (includes loading the 3 models)",
-            "binary_sha256": file_sha256(binary), "cls": cls_id, "texts_per_image": lines, "samples_ms": times,
+            "binary_sha256": binary_sha, "cls": cls_id, "texts_per_image": lines, "samples_ms": times,
             "stats": summarize(times)}

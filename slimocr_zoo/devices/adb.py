@@ -13,7 +13,7 @@ from . import DeviceError
 
 INSTALL = ("install it (Debian/Ubuntu: apt-get install adb; macOS: brew install android-platform-tools; "
            "or Android's platform-tools) or point SLIMOCR_ZOO_ADB at it")
-_STATES = {
+STATES = {
     "offline": "is offline: reconnect it (unplug/replug, or `adb reconnect`), then run again",
     "unauthorized": "is unauthorized: unlock the phone and accept the 'Allow USB debugging' prompt "
                     "(if none shows: `adb kill-server`, replug)",
@@ -52,7 +52,7 @@ class Adb:
     def error(p, cmd) -> DeviceError:
         err = (p.stderr or b"").decode(errors="replace").strip() or (p.stdout or b"").decode(errors="replace").strip()
         serial = cmd[2] if len(cmd) > 2 and cmd[1] == "-s" else "the device"
-        for state, what in _STATES.items():
+        for state, what in STATES.items():
             if f"device {state}" in err or f"device '{serial}' {state}" in err or err.endswith(state):
                 return DeviceError(f"{serial} {what}")
         if "not found" in err and "device" in err:
@@ -86,7 +86,7 @@ class Adb:
         out = (p.stdout + p.stderr).decode(errors="replace")
         if "cannot connect" in out or "failed to connect" in out:
             if {d.serial: d.state for d in self.devices()}.get(serial) == "offline":  # it answered TCP, not ADB
-                raise DeviceError(f"{serial} {_STATES['offline']}")
+                raise DeviceError(f"{serial} {STATES['offline']}")
             raise DeviceError(f"adb connect {serial} failed: {out.strip()}")
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from . import DeviceError
-from .adb import Adb
+from .adb import STATES, Adb
 
 POWER_MODES = {"LITE_POWER_HIGH": 0, "LITE_POWER_LOW": 1, "LITE_POWER_FULL": 2, "LITE_POWER_NO_BIND": 3,
                "LITE_POWER_RAND_HIGH": 4, "LITE_POWER_RAND_LOW": 5}
@@ -39,9 +39,7 @@ def pick_serials(adb: Adb, wanted: Optional[str]) -> List[str]:
         if s not in attached:
             raise DeviceError(f"{s} is not attached (`adb devices` lists {', '.join(attached) or 'nothing'})")
         if attached[s].state != "device":
-            from .adb import _STATES
-
-            raise DeviceError(f"{s} {_STATES.get(attached[s].state, 'is ' + attached[s].state)}")
+            raise DeviceError(f"{s} {STATES.get(attached[s].state, 'is ' + attached[s].state)}")
     return names
 
 
@@ -96,15 +94,22 @@ class Phone:
             raise DeviceError(f"{self.serial}: {free / 2**20:.1f} MiB free under {self.workdir}, the run needs "
                               f"{need / 2**20:.1f} MiB: free some space on the phone")
 
-    def push(self, local: Path, name: str, sha256: str) -> str:
-        """Push once: a file already there with the same sha256 is kept."""
-        remote = f"{self.workdir}/{name}"
+    def push(self, local: Path, name: Optional[str] = None):
+        """Push once: a file already there with the same sha256 is kept. -> (remote path, sha256).
+
+        ``{sha}`` in the name (default ``stem-{sha}.suffix``) becomes the file's short sha256, so
+        different files never overwrite each other and a rerun finds them.
+        """
+        from ..cache import sha256_of
+
+        sha256 = sha256_of(local)
+        remote = f"{self.workdir}/" + (name or f"{local.stem}-{{sha}}{local.suffix}").format(sha=sha256[:12])
         rc, out, _ = self.adb.shell(self.serial, f"sha256sum {shlex.quote(remote)} 2>/dev/null")
         if rc == 0 and out.split()[:1] == [sha256]:
-            return remote
+            return remote, sha256
         self.sh(f"mkdir -p {shlex.quote(self.workdir)}")
         self.adb.push(self.serial, local, remote)
-        return remote
+        return remote, sha256
 
     def thermal(self) -> dict:
         """Temperatures (deg C) and the watched cores' frequencies (current / max, kHz)."""
