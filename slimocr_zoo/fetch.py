@@ -28,6 +28,7 @@ log = logging.getLogger("slimocr_zoo")
 
 _TRUE = {"1", "true", "yes", "on"}
 NET_CHUNK = 256 * 1024  # a broken connection loses at most this much; smaller reads cost throughput
+SYNC_EVERY = 8 * 2**20  # bytes between starts of their write-back: the final fsync then waits for little
 
 
 def _env_float(name, default):
@@ -107,11 +108,32 @@ def _progress(total, initial, desc, quiet):
                 disable=True if quiet else None, leave=False)
 
 
-class _Sink:
-    """Writes and hashes the body in a second thread, so that disk and sha256 overlap the network reads.
+def _start_writeback():
+    """fd, offset, nbytes -> start writing those dirty pages to disk without waiting (Linux's
+    sync_file_range(SYNC_FILE_RANGE_WRITE)); elsewhere a no-op and the final fsync does it all."""
+    try:
+        import ctypes
 
-    Everything handed to write() is on disk after close(), also when the transfer broke: a resume
-    starts from there. close() returns the sha256 of the whole file (the part already there first).
+        fn = ctypes.CDLL(None, use_errno=True).sync_file_range
+        fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    except (OSError, AttributeError):
+        return lambda fd, offset, nbytes: None
+    return lambda fd, offset, nbytes: fn(fd, offset, nbytes, 2)  # 2: SYNC_FILE_RANGE_WRITE
+
+
+_writeback = _start_writeback()
+
+
+class _Sink:
+    """Writes the body in one thread and hashes it in another, both beside the network reads.
+
+    Three threads, because on a small machine no one of them may wait for the others: the reads,
+    the write to disk and sha256 each take a similar share of the time (measured: 200 MiB from
+    loopback, 76 / 60 / 120 ms). Everything handed to write() is on disk after close()
+    (fsync'ed), also when the transfer broke: a resume starts from there. close() returns the
+    sha256 of the whole file (the part already there first). The writer starts the write-back
+    of every SYNC_EVERY bytes, so the fsync that makes the file safe to install waits for the
+    tail only.
     """
 
     def __init__(self, part: Path, mode: str, have: int):
@@ -119,34 +141,53 @@ class _Sink:
         import threading
 
         self._h = hashlib.sha256()
-        self._q: "queue.Queue" = queue.Queue(maxsize=32)
         self._error: Optional[BaseException] = None
         self._f = open(part, mode)
-        self._t = threading.Thread(target=self._run, args=(part, have), daemon=True)
-        self._t.start()
+        self._queues = [queue.Queue(maxsize=32), queue.Queue(maxsize=32)]
+        self._threads = [threading.Thread(target=self._guarded, args=(fn, q, *args), daemon=True)
+                         for fn, q, args in ((self._write_all, self._queues[0], (have,)),
+                                             (self._hash_all, self._queues[1], (part, have)))]
+        for t in self._threads:
+            t.start()
 
-    def _run(self, part: Path, have: int) -> None:
+    def _guarded(self, fn, q, *args) -> None:
         try:
-            if have:  # a resumed download: hash the part already on disk first
-                with open(part, "rb") as f:
-                    for block in iter(lambda: f.read(min(cache.CHUNK, have - f.tell())), b""):
-                        self._h.update(block)
-            for block in iter(self._q.get, None):
-                self._f.write(block)
-                self._h.update(block)  # both drop the GIL for big blocks
+            fn(q, *args)
         except BaseException as e:  # e.g. disk full: reported by write()/close(); keep draining
             self._error = e
-            for _ in iter(self._q.get, None):
+            for _ in iter(q.get, None):
                 pass
+
+    def _write_all(self, q, have: int) -> None:
+        synced = written = have
+        for block in iter(q.get, None):
+            self._f.write(block)  # drops the GIL, as sha256 does for big blocks
+            written += len(block)
+            if written - synced >= SYNC_EVERY:
+                self._f.flush()
+                _writeback(self._f.fileno(), synced, written - synced)
+                synced = written
+        self._f.flush()
+        os.fsync(self._f.fileno())
+
+    def _hash_all(self, q, part: Path, have: int) -> None:
+        if have:  # a resumed download: hash the part already on disk first
+            with open(part, "rb") as f:
+                for block in iter(lambda: f.read(min(cache.CHUNK, have - f.tell())), b""):
+                    self._h.update(block)
+        for block in iter(q.get, None):
+            self._h.update(block)
 
     def write(self, block: bytes) -> None:
         if self._error:
             raise self._error
-        self._q.put(block)
+        for q in self._queues:
+            q.put(block)
 
     def close(self) -> str:
-        self._q.put(None)
-        self._t.join()
+        for q, t in zip(self._queues, self._threads):
+            q.put(None)
+            t.join()
         self._f.close()
         if self._error:
             raise self._error
@@ -238,8 +279,11 @@ def _expected(f: FileSpec) -> Optional[str]:
     return rec["sha256"] if rec else None
 
 
-def _install(part: Path, f: FileSpec, url: str, actual: Optional[str] = None) -> str:
-    """Check a complete ``part`` against the manifest or the pin, then move it into place."""
+def _install(part: Path, f: FileSpec, url: str, actual: Optional[str] = None, synced: bool = False) -> str:
+    """Check a complete ``part`` against the manifest or the pin, then move it into place.
+
+    ``synced``: ``part`` was fsync'ed already (by the download's writer); else it is here, so that
+    a crash cannot leave a recorded file whose blocks never reached the disk."""
     if f.size is not None and part.stat().st_size != f.size:
         size = part.stat().st_size
         part.unlink()
@@ -250,8 +294,9 @@ def _install(part: Path, f: FileSpec, url: str, actual: Optional[str] = None) ->
         part.unlink()
         raise ChecksumError(url, expected, actual)
     final = cache.file_path(f.path)
-    with open(part, "rb") as fh:
-        os.fsync(fh.fileno())
+    if not synced:
+        with open(part, "rb") as fh:
+            os.fsync(fh.fileno())
     os.replace(part, final)
     cache.record(f.path, actual)
     if not expected:
@@ -308,7 +353,8 @@ def _fetch_file(art: Artifact, f: FileSpec, opts: Options, attempts: List[str]) 
             return True
         for url in _file_urls(art, f, opts):
             try:
-                _install(part, f, url, _fetch_to(url, part, f.size, opts, f.name))
+                digest = _fetch_to(url, part, f.size, opts, f.name)  # a digest: computed and synced on the way
+                _install(part, f, url, digest, synced=digest is not None)
                 return True
             except (_Skip, ChecksumError, OSError) as e:
                 attempts.append(f"{url}: {_brief(e)}")

@@ -48,6 +48,8 @@ class _Handler(BaseHTTPRequestHandler):
         f = (m.root / rel)
         if not f.is_file() or ".." in Path(rel).parts:
             return self._plain(rec, 404)
+        if kind is None:  # the common case, served like a real static server: sendfile from disk
+            return self._sendfile(rec, f, rng, head)
         data = f.read_bytes()
         if kind == "flip":
             i = len(data) // 2
@@ -71,6 +73,31 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             self._body(rec, body, kind, arg)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _sendfile(self, rec, f, rng, head):
+        size = f.stat().st_size
+        start = 0
+        if rng and not self.server.mirror.ignore_range:
+            start = int(rng.split("=")[1].split("-")[0])
+            if start >= size:
+                return self._plain(rec, 416)
+            rec["status"] = 206
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{size - 1}/{size}")
+        else:
+            rec["status"] = 200
+            self.send_response(200)
+        self.send_header("Content-Length", str(size - start))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        if head:
+            return
+        self.wfile.flush()
+        try:
+            with open(f, "rb") as fh:
+                rec["sent"] += self.connection.sendfile(fh, offset=start)
         except (BrokenPipeError, ConnectionResetError):
             pass
 

@@ -235,3 +235,34 @@ def test_disk_full_mid_download_is_clear_and_keeps_the_part(mirror, zoo_env, mon
     m = slimocr_zoo.load("MobileNetV3_DB", mirror=mirror.url)  # space again: resumes and verifies
     assert sha(m.files["params"]) == expected(PARAMS).sha256
     assert mirror.gets(PARAMS)[-1]["range"]
+
+
+def test_body_is_synced_on_the_way_and_once_before_install(mirror, zoo_env, monkeypatch):
+    """Write-back starts while the body streams in, one fsync of the whole part, then the rename:
+    crash safe, and no second full fsync at the end."""
+    import os
+
+    from slimocr_zoo import fetch
+
+    events = []
+
+    def spy(kind, real):
+        def call(fd, *a):
+            path = os.readlink(f"/proc/self/fd/{fd}")
+            events.append((kind, path, os.fstat(fd).st_size))
+            return real(fd, *a)
+        return call
+
+    real_replace = os.replace
+    monkeypatch.setattr(fetch, "SYNC_EVERY", 2**20)
+    monkeypatch.setattr(fetch, "_writeback", spy("writeback", fetch._writeback))
+    monkeypatch.setattr(os, "fsync", spy("fsync", os.fsync))
+    monkeypatch.setattr(os, "replace", lambda a, b: events.append(("replace", str(a), str(b))) or real_replace(a, b))
+    m = slimocr_zoo.load("ch_PP-OCRv4_rec", mirror=mirror.url)
+    params = m.files["inference.pdiparams"]
+    size = params.stat().st_size
+    part = str(params) + ".incomplete"
+    mine = [e for e in events if e[1] == part]
+    syncs = [e for e in mine if e[0] == "writeback"]
+    assert len(syncs) >= size // 2**20 - 1 and all(0 < e[2] < size for e in syncs), mine
+    assert [e[0] for e in mine[len(syncs):]] == ["fsync", "replace"] and mine[len(syncs)][2] == size, mine
