@@ -11,7 +11,7 @@ REPORT    = $(VENV)/bin/python -m slimocr_zoo.report $(RESULTS) --readme README.
             --plot benchmarks/e2e-vs-accuracy.png
 ZOO_ENV   = $(if $(MIRROR),SLIMOCR_ZOO_MIRROR=$(MIRROR)) $(if $(DATA),SLIMOCR_ZOO_DATA=$(DATA))
 
-.PHONY: demo test test-full test-core venv clean eval parity build seed-models adb bench-cpu bench-emulated report perf perf-quick
+.PHONY: demo test test-full test-core venv clean eval eval-bf16 parity build seed-models adb bench-cpu bench-emulated report perf perf-quick
 
 venv:
 	@scripts/venv.sh $(VENV) all,test
@@ -45,6 +45,12 @@ test-core:
 eval: venv
 	$(VENV)/bin/python -m slimocr_zoo.eval --data ../shared/data --mirror ../shared/models \
 	    --e2e ch_PP-OCRv4_det+ch_PP-OCRv4_rec --out benchmarks/results/eval-cpu.json -q
+
+# The same in oneDNN bfloat16 (CPUs with AVX512-BF16/AMX): what precision='bf16' costs in accuracy.
+eval-bf16: venv
+	$(VENV)/bin/python -m slimocr_zoo.eval --data ../shared/data --mirror ../shared/models \
+	    --models MobileNetV3_DB ch_PP-OCRv4_det ch_PP-OCRv4_rec --runtime paddle --precision bf16 \
+	    --e2e ch_PP-OCRv4_det+ch_PP-OCRv4_rec --out benchmarks/results/eval-cpu-bf16.json -q
 
 # Our stages against PaddleOCR 2.7.3's own, in a separate environment (.venv-ref).
 parity: venv

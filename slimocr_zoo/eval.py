@@ -185,7 +185,7 @@ def _cpu_name() -> str:
 
 def _model_record(loaded) -> dict:
     return {"id": loaded.id, "artifact": loaded.artifact.name, "format": loaded.artifact.describe(),
-            "files": {n: file_sha256(p) for n, p in loaded.files.items()}}
+            "files": {n: file_sha256(p) for n, p in loaded.files.items()}, "precision": loaded.precision}
 
 
 def _progress(items, desc, quiet):
@@ -286,7 +286,9 @@ def summary(result: dict, fmt: str = "simple", seconds: bool = True) -> str:
                    f"1-NED {mt['norm_edit_similarity']:.4f}")
         else:
             fig = f"words found {mt['words_found']:.4f} ({mt['found']}/{mt['words']})"
-        rows.append([r["task"], name, r["runtime"], r["dataset"]["items"], fig] + ([r["seconds"]] if seconds else []))
+        prec = {m.get("precision", "fp32") for m in ([r["model"]] if "model" in r else r["models"])}
+        rt = r["runtime"] + "".join(f" {p}" for p in sorted(prec - {"fp32"}))
+        rows.append([r["task"], name, rt, r["dataset"]["items"], fig] + ([r["seconds"]] if seconds else []))
     headers = ["task", "model", "runtime", "n", "metrics"] + (["wall s"] if seconds else [])
     return tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
 
@@ -302,6 +304,8 @@ def main(argv=None) -> int:
                    help="end-to-end pairs, e.g. ch_PP-OCRv4_det+ch_PP-OCRv4_rec")
     p.add_argument("--runtime", nargs="+", default=["paddle", "lite"], choices=["paddle", "lite"])
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                   help="bf16: Paddle Inference's oneDNN bfloat16 (CPUs with AVX512-BF16/AMX)")
     p.add_argument("--data", type=Path, default=None, help="folder with icdar2015_det/ and icdar2015_rec/")
     p.add_argument("--limit", type=int, default=None, help="only the first N images / crops")
     p.add_argument("--mirror", action="append", default=[])
@@ -325,7 +329,7 @@ def main(argv=None) -> int:
     if data is None or not (Path(data) / "icdar2015_det").is_dir():
         print("error: no data folder: give --data DIR holding icdar2015_det/ and icdar2015_rec/", file=sys.stderr)
         return 2
-    kw = {"mirror": args.mirror, "offline": args.offline}
+    kw = {"mirror": args.mirror, "offline": args.offline, "precision": args.precision}
     return guarded(lambda: _run(args, argv, data, kw))
 
 

@@ -22,13 +22,19 @@ class LoadedModel:
     runtime: str = "paddle"  # "paddle" (Paddle Inference) or "lite" (Paddle Lite): the artifact's own by default
     threads: Optional[int] = None
     options: dict = field(default_factory=dict, compare=False, repr=False)  # how it was loaded
+    precision: str = "fp32"  # "bf16": Paddle Inference's oneDNN bfloat16, on CPUs that have it
 
     @classmethod
     def of(cls, model: Model, art: Artifact, files: Dict[str, Path], runtime: Optional[str] = None,
-           threads: Optional[int] = None, options: Optional[dict] = None) -> "LoadedModel":
+           threads: Optional[int] = None, options: Optional[dict] = None,
+           precision: str = "fp32") -> "LoadedModel":
         """The runtime defaults to the artifact's own: Paddle Lite for ``nb``, Paddle Inference otherwise."""
         rt = runtime or ("lite" if art.format == "nb" else "paddle")
-        return cls(model.id, model, art, files, runtime=rt, threads=threads, options=options or {})
+        from .runtime import check_precision
+
+        check_precision(precision, rt)
+        return cls(model.id, model, art, files, runtime=rt, threads=threads, options=options or {},
+                   precision=precision)
 
     @cached_property
     def stage(self):
@@ -97,24 +103,28 @@ def _no_artifact(model: Model, format, target, artifact) -> NoArtifactError:
 def load(id: str, format: Optional[str] = None, target: Optional[str] = None, *,
          artifact: Optional[str] = None, mirror=None, offline: Optional[bool] = None,
          quiet: bool = False, require_pinned: bool = False, runtime: Optional[str] = None,
-         threads: Optional[int] = None) -> LoadedModel:
+         threads: Optional[int] = None, precision: str = "fp32") -> LoadedModel:
     """Fetch (or find in the cache) a model's files, verified, and describe them.
 
     ``format`` is ``"paddle"``, ``"nb"`` or ``"text"``; ``target`` ``"arm"`` or ``"x86"`` for
     ``nb``. ``mirror`` is a base URL or local directory (or a list) tried before the
     manifest's own sources, in addition to ``SLIMOCR_ZOO_MIRROR``. ``runtime`` and ``threads``
     are used when the model is run (``m(image)``); the runtime defaults to Paddle Lite for
-    ``nb`` artifacts and Paddle Inference otherwise.
+    ``nb`` artifacts and Paddle Inference otherwise. ``precision="bf16"`` runs Paddle Inference's
+    oneDNN kernels in bfloat16 on CPUs with AVX512-BF16 or AMX (faster; outputs differ slightly).
     """
     model = get_registry().resolve(id)
     options = {"mirror": mirror, "offline": offline, "quiet": quiet, "require_pinned": require_pinned}
 
     def made(a, files):
-        return LoadedModel.of(model, a, files, runtime, threads, options)
+        return LoadedModel.of(model, a, files, runtime, threads, options, precision)
 
     arts = candidates(model, format, target, artifact)
     if not arts:
         raise _no_artifact(model, format, target, artifact)
+    from .runtime import check_precision
+
+    check_precision(precision, runtime or ("lite" if arts[0].format == "nb" else "paddle"))  # before any download
     from . import build as _build
 
     for a in arts:  # a verified copy already in the cache wins: no network at all

@@ -165,3 +165,48 @@ def test_paddle_then_pyclipper_imports():
     code = "from slimocr_zoo.runtime.paddle import import_paddle; import_paddle(); import pyclipper; print('ok')"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.stdout.strip() == "ok", r.stderr[-500:]
+
+
+def _bf16_cpu() -> bool:
+    from slimocr_zoo.runtime.paddle import import_paddle
+
+    import_paddle()
+    from paddle.base import core
+
+    return core.supports_bfloat16_fast_performance()
+
+
+def test_bf16_det_finds_the_same_boxes(loaded):
+    if not _bf16_cpu():
+        pytest.skip("this CPU has no AVX512-BF16/AMX")
+    from slimocr_zoo.ocr.image import read_image
+
+    img = read_image(IMG)
+    f32, b16 = loaded("ch_PP-OCRv4_det"), loaded("ch_PP-OCRv4_det", precision="bf16")
+    assert b16.stage.predictor.precision == "bf16"
+    p, q = f32.stage.probability_map(img), b16.stage.probability_map(img)
+    assert not np.array_equal(p, q)  # bfloat16 really ran: not the fp32 numbers
+    assert np.abs(p - q).max() < 0.25 and ((p > 0.3) != (q > 0.3)).mean() < 0.01
+    a, b = f32(img), b16(img)
+    assert len(a) >= 3 and len(a) == len(b)
+    assert np.abs(np.asarray(a.boxes) - np.asarray(b.boxes)).max() <= 4  # pixels
+
+
+def test_bf16_refused_where_it_cannot_run(loaded, monkeypatch, tmp_path):
+    from slimocr_zoo.runtime.paddle import import_paddle
+
+    monkeypatch.setenv("SLIMOCR_ZOO_HOME", str(tmp_path / "empty"))
+    with pytest.raises(ValueError, match="unknown precision 'fp16'; choose one of fp32, bf16"):
+        slimocr_zoo.load("MobileNetV3_DB", precision="fp16", offline=True)
+    # refused before any download: the cache is empty and offline, yet the error is about bf16
+    with pytest.raises(RuntimeUnavailableError, match="Paddle Lite x86 has no bfloat16"):
+        slimocr_zoo.load("MobileNetV3_DB", runtime="lite", precision="bf16", offline=True)
+    with pytest.raises(RuntimeUnavailableError, match="Paddle Lite x86 has no bfloat16"):
+        slimocr_zoo.load("ch_ppocr_mobile_v2.0_det", precision="bf16", offline=True)  # an nb: Lite's
+    import_paddle()
+    from paddle.base import core
+
+    monkeypatch.setattr(core, "supports_bfloat16_fast_performance", lambda: False)
+    m = loaded("MobileNetV3_DB", precision="bf16")
+    with pytest.raises(RuntimeUnavailableError, match="no bfloat16 instructions.*precision='fp32'"):
+        m.stage

@@ -18,6 +18,8 @@ def main(argv=None) -> int:
     p.add_argument("--cls", default=None, help="direction classifier id (default: none)")
     p.add_argument("--runtime", default="paddle", choices=["paddle", "lite"])
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                   help="bf16: Paddle Inference's oneDNN bfloat16 (CPUs with AVX512-BF16/AMX)")
     p.add_argument("--drop-score", type=float, default=0.5)
     p.add_argument("--mirror", action="append", default=[])
     p.add_argument("--offline", action="store_true", default=None)
@@ -30,7 +32,8 @@ def main(argv=None) -> int:
         det = args.det or (None if args.config is not None else "ch_PP-OCRv4_det")
         rec = args.rec or (None if args.config is not None else "ch_PP-OCRv4_rec")
         ocr = OCR.create(config=args.config, det=det, rec=rec, cls=args.cls, runtime=args.runtime,
-                         threads=args.threads, drop_score=args.drop_score, mirror=args.mirror, offline=args.offline)
+                         threads=args.threads, drop_score=args.drop_score, mirror=args.mirror, offline=args.offline,
+                         precision=args.precision)
         for img in args.images:
             res = ocr(img)
             if args.json:

@@ -6,11 +6,13 @@ caller owns (never views into a runtime's buffers).
 from __future__ import annotations
 
 import os
-from typing import List, Protocol
+from typing import TYPE_CHECKING, List, Protocol
 
-import numpy as np
+if TYPE_CHECKING:  # the core (registry, fetch, load) imports this module and has no numpy
+    import numpy as np
 
 RUNTIMES = ("paddle", "lite")
+PRECISIONS = ("fp32", "bf16")
 
 
 class Predictor(Protocol):
@@ -21,6 +23,18 @@ class Predictor(Protocol):
 
 def default_threads() -> int:
     return max(1, min(4, os.cpu_count() or 1))
+
+
+def check_precision(precision: str, runtime=None) -> None:
+    """Refuse a precision the runtime cannot give, before anything is downloaded or built."""
+    from ..errors import RuntimeUnavailableError
+
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    if precision == "bf16" and runtime not in (None, "paddle"):
+        raise RuntimeUnavailableError(
+            f"precision='bf16' is Paddle Inference's (oneDNN) only; Paddle Lite x86 has no bfloat16 "
+            f"kernels: use runtime='paddle' or precision='fp32'")
 
 
 def create(loaded, runtime: str = "paddle", threads=None) -> Predictor:
@@ -35,7 +49,8 @@ def create(loaded, runtime: str = "paddle", threads=None) -> Predictor:
                 f"use runtime='lite' or load(format='paddle')")
         from .paddle import PaddlePredictor
 
-        return PaddlePredictor(loaded, threads)
+        return PaddlePredictor(loaded, threads, precision=getattr(loaded, "precision", "fp32"))
+    check_precision(getattr(loaded, "precision", "fp32"), runtime)
     if runtime == "lite":
         from .lite import LitePredictor
 

@@ -44,11 +44,25 @@ def model_files(loaded):
     return f["model"], f["params"]
 
 
+def _check_bf16(mkldnn: bool) -> None:
+    """bfloat16 needs oneDNN and a CPU with AVX512-BF16 or AMX; without them paddle silently runs fp32."""
+    if not mkldnn:
+        raise RuntimeUnavailableError("precision='bf16' runs through oneDNN (MKLDNN): leave mkldnn on")
+    from paddle.base import core
+
+    if not core.supports_bfloat16_fast_performance():
+        raise RuntimeUnavailableError(
+            "this CPU has no bfloat16 instructions (AVX512-BF16 or AMX): precision='bf16' would run no "
+            "faster, or fall back; use precision='fp32'")
+
+
 class PaddlePredictor:
     runtime = "paddle"
 
-    def __init__(self, loaded, threads: int, mkldnn: bool = True):
+    def __init__(self, loaded, threads: int, mkldnn: bool = True, precision: str = "fp32"):
         pi = _inference()
+        if precision == "bf16":
+            _check_bf16(mkldnn)
         prog, params = model_files(loaded)
         check_program(prog)
         config = pi.Config(str(prog), str(params))
@@ -57,11 +71,14 @@ class PaddlePredictor:
         if mkldnn:
             config.enable_mkldnn()
             config.set_mkldnn_cache_capacity(10)  # bounded cache of shapes: rec crops vary in width
+            if precision == "bf16":
+                config.enable_mkldnn_bfloat16()
         config.switch_ir_optim(True)
         config.enable_memory_optim()
         config.disable_glog_info()
         self.threads = threads
         self.mkldnn = mkldnn
+        self.precision = precision
         self._p = pi.create_predictor(config)
         self._input = self._p.get_input_handle(self._p.get_input_names()[0])
         self._outputs = [self._p.get_output_handle(n) for n in self._p.get_output_names()]
