@@ -3,11 +3,10 @@ Paddle Inference and Paddle Lite x86) against RapidOCR 1.4.4 (the same models as
 on the same ICDAR 2015 images, same thread count, det at short side >= 736 as RapidOCR does.
 One run alternates per image between our predictors (in this process) and RapidOCR (a worker
 process in .venv-rapid), so both see the same machine state. Goal: our median <= 0.6x RapidOCR's.
-``paddle-bf16det`` is Paddle Inference with the detector in oneDNN bfloat16 (CPUs with AVX512-BF16
-or AMX; ICDAR hmean unchanged, see benchmarks/results/eval-cpu-bf16.json) and cls/rec in fp32 (rec
-in bf16 loses accuracy, same file).
+``paddle-bf16`` is Paddle Inference with every model in oneDNN bfloat16 (``precision="bf16"``, CPUs
+with AVX512-BF16 or AMX; its accuracy beside fp32's: benchmarks/results/eval-cpu-bf16.json).
 
-    python benchmarks/perf/e2e.py [--quick] [--images N] [--threads 1 2] [--runtimes paddle paddle-bf16det lite]
+    python benchmarks/perf/e2e.py [--quick] [--images N] [--threads 1 2] [--runtimes paddle paddle-bf16 lite]
 """
 from __future__ import annotations
 
@@ -29,12 +28,13 @@ def ours(pipeline: str, threads: int):
     from slimocr_zoo.loader import LoadedModel
     from slimocr_zoo.ocr.system import OCR
 
-    runtime, det_precision = ("paddle", "bf16") if pipeline == "paddle-bf16det" else (pipeline, "fp32")
-    kw = {"runtime": runtime, "threads": threads, "mirror": str(SHARED / "models"), "quiet": True}
+    runtime, precision = ("paddle", "bf16") if pipeline == "paddle-bf16" else (pipeline, "fp32")
+    kw = {"runtime": runtime, "threads": threads, "mirror": str(SHARED / "models"), "quiet": True,
+          "precision": precision}
     nb = {"format": "nb", "target": "x86"} if runtime == "lite" else {}
     det = load("ch_PP-OCRv4_det", **nb, **kw)
     det = LoadedModel.of(dataclasses.replace(det.entry, input={**det.entry.input, **DET736}), det.artifact, det.files,
-                         runtime, threads, det.options, det_precision)
+                         runtime, threads, det.options, precision)
     return OCR(det, load("ch_PP-OCRv4_rec", **nb, **kw), load("ch_ppocr_mobile_v2.0_cls", **kw))
 
 
@@ -74,13 +74,13 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="20 images, Paddle Inference only")
     ap.add_argument("--images", type=int, default=100)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--runtimes", nargs="+", default=None, choices=["paddle", "paddle-bf16det", "lite"],
-                    help="default: all three (paddle-bf16det where the CPU has bfloat16)")
+    ap.add_argument("--runtimes", nargs="+", default=None, choices=["paddle", "paddle-bf16", "lite"],
+                    help="default: all three (paddle-bf16 where the CPU has bfloat16)")
     a = ap.parse_args()
     n = 20 if a.quick else a.images
-    runtimes = a.runtimes or (["paddle", "paddle-bf16det"] if a.quick else ["paddle", "paddle-bf16det", "lite"])
+    runtimes = a.runtimes or (["paddle", "paddle-bf16"] if a.quick else ["paddle", "paddle-bf16", "lite"])
     if a.runtimes is None and not bf16_cpu():
-        runtimes.remove("paddle-bf16det")
+        runtimes.remove("paddle-bf16")
     from slimocr_zoo.eval import read_det_labels
     from slimocr_zoo.ocr.image import read_image
 
