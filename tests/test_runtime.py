@@ -167,17 +167,10 @@ def test_paddle_then_pyclipper_imports():
     assert r.stdout.strip() == "ok", r.stderr[-500:]
 
 
-def _bf16_cpu() -> bool:
-    from slimocr_zoo.runtime.paddle import import_paddle
-
-    import_paddle()
-    from paddle.base import core
-
-    return core.supports_bfloat16_fast_performance()
-
-
 def test_bf16_det_finds_the_same_boxes(loaded):
-    if not _bf16_cpu():
+    from slimocr_zoo.runtime.paddle import bf16_supported
+
+    if not bf16_supported():
         pytest.skip("this CPU has no AVX512-BF16/AMX")
     from slimocr_zoo.ocr.image import read_image
 
@@ -206,7 +199,7 @@ def test_bf16_refused_where_it_cannot_run(loaded, monkeypatch, tmp_path):
     import_paddle()
     from paddle.base import core
 
-    monkeypatch.setattr(core, "supports_bfloat16_fast_performance", lambda: False)
+    monkeypatch.setattr(core, "supports_bfloat16_fast_performance", lambda: False)  # a CPU without bf16
     m = loaded("MobileNetV3_DB", precision="bf16")
     with pytest.raises(RuntimeUnavailableError, match="no bfloat16 instructions.*precision='fp32'"):
         m.stage

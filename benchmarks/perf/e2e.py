@@ -39,12 +39,9 @@ def ours(pipeline: str, threads: int):
 
 
 def bf16_cpu() -> bool:
-    from slimocr_zoo.runtime.paddle import import_paddle
+    from slimocr_zoo.runtime.paddle import bf16_supported
 
-    import_paddle()
-    from paddle.base import core
-
-    return core.supports_bfloat16_fast_performance()
+    return bf16_supported()
 
 
 class Rapid:

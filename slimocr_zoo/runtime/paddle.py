@@ -47,13 +47,19 @@ def model_files(loaded):
     return f["model"], f["params"]
 
 
+def bf16_supported() -> bool:
+    """Whether this CPU runs oneDNN's bfloat16 kernels fast (AVX512-BF16 or AMX)."""
+    import_paddle()
+    from paddle.base import core
+
+    return bool(core.supports_bfloat16_fast_performance())
+
+
 def _check_bf16(mkldnn: bool) -> None:
     """bfloat16 needs oneDNN and a CPU with AVX512-BF16 or AMX; without them paddle silently runs fp32."""
     if not mkldnn:
         raise RuntimeUnavailableError("precision='bf16' runs through oneDNN (MKLDNN): leave mkldnn on")
-    from paddle.base import core
-
-    if not core.supports_bfloat16_fast_performance():
+    if not bf16_supported():
         raise RuntimeUnavailableError(
             "this CPU has no bfloat16 instructions (AVX512-BF16 or AMX): precision='bf16' would run no "
             "faster, or fall back; use precision='fp32'")
