@@ -116,7 +116,7 @@ def _start_writeback():
 
         fn = ctypes.CDLL(None, use_errno=True).sync_file_range
         fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # no such call (macOS), no CDLL(None) (Windows)
         return lambda fd, offset, nbytes: None
     return lambda fd, offset, nbytes: fn(fd, offset, nbytes, 2)  # 2: SYNC_FILE_RANGE_WRITE
 
