@@ -9,6 +9,12 @@ from typing import Dict, List, Optional
 from . import fetch as _fetch
 from .errors import DownloadError, NoArtifactError, ZooError
 from .registry import Artifact, Model, get_registry
+from .runtime import check_precision
+
+
+def default_runtime(art: Artifact, runtime: Optional[str] = None) -> str:
+    """The runtime asked for, else the artifact's own: Paddle Lite for ``nb``, Paddle Inference otherwise."""
+    return runtime or ("lite" if art.format == "nb" else "paddle")
 
 
 @dataclass(frozen=True)
@@ -24,17 +30,16 @@ class LoadedModel:
     options: dict = field(default_factory=dict, compare=False, repr=False)  # how it was loaded
     precision: str = "fp32"  # "bf16": Paddle Inference's oneDNN bfloat16, on CPUs that have it
 
+    def __post_init__(self):
+        check_precision(self.precision, self.runtime)  # however it is made (of, replace, directly)
+
     @classmethod
     def of(cls, model: Model, art: Artifact, files: Dict[str, Path], runtime: Optional[str] = None,
            threads: Optional[int] = None, options: Optional[dict] = None,
            precision: str = "fp32") -> "LoadedModel":
-        """The runtime defaults to the artifact's own: Paddle Lite for ``nb``, Paddle Inference otherwise."""
-        rt = runtime or ("lite" if art.format == "nb" else "paddle")
-        from .runtime import check_precision
-
-        check_precision(precision, rt)
-        return cls(model.id, model, art, files, runtime=rt, threads=threads, options=options or {},
-                   precision=precision)
+        """The runtime defaults to the artifact's own (see default_runtime)."""
+        return cls(model.id, model, art, files, runtime=default_runtime(art, runtime), threads=threads,
+                   options=options or {}, precision=precision)
 
     @cached_property
     def stage(self):
@@ -122,9 +127,7 @@ def load(id: str, format: Optional[str] = None, target: Optional[str] = None, *,
     arts = candidates(model, format, target, artifact)
     if not arts:
         raise _no_artifact(model, format, target, artifact)
-    from .runtime import check_precision
-
-    check_precision(precision, runtime or ("lite" if arts[0].format == "nb" else "paddle"))  # before any download
+    check_precision(precision, default_runtime(arts[0], runtime))  # before any download
     from . import build as _build
 
     for a in arts:  # a verified copy already in the cache wins: no network at all

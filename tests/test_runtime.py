@@ -196,6 +196,10 @@ def test_bf16_refused_where_it_cannot_run(loaded, monkeypatch, tmp_path):
         slimocr_zoo.load("MobileNetV3_DB", runtime="lite", precision="bf16", offline=True)
     with pytest.raises(RuntimeUnavailableError, match="Paddle Lite x86 has no bfloat16"):
         slimocr_zoo.load("ch_ppocr_mobile_v2.0_det", precision="bf16", offline=True)  # an nb: Lite's
+    import dataclasses
+
+    with pytest.raises(RuntimeUnavailableError, match="Paddle Lite x86 has no bfloat16"):
+        dataclasses.replace(loaded("MobileNetV3_DB"), runtime="lite", precision="bf16")  # however it is made
     import_paddle()
     from paddle.base import core
 

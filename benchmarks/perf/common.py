@@ -46,3 +46,18 @@ def p90(xs):
 
     s = sorted(xs)
     return s[min(len(s) - 1, max(0, math.ceil(0.9 * len(s)) - 1))]
+
+
+def alternating(runs: dict, rounds: int, n: int) -> dict:
+    """key -> per-round mean ms of ``n`` calls of ``runs[key]()``, the keys taking turns each round so
+    that all of them see the same machine state."""
+    import time
+
+    out = {k: [] for k in runs}
+    for _ in range(rounds):
+        for k, fn in runs.items():
+            t = time.perf_counter()
+            for _ in range(n):
+                fn()
+            out[k].append((time.perf_counter() - t) * 1e3 / n)
+    return out

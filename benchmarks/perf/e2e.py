@@ -38,12 +38,6 @@ def ours(pipeline: str, threads: int):
     return OCR(det, load("ch_PP-OCRv4_rec", **nb, **kw), load("ch_ppocr_mobile_v2.0_cls", **kw))
 
 
-def bf16_cpu() -> bool:
-    from slimocr_zoo.runtime.paddle import bf16_supported
-
-    return bf16_supported()
-
-
 class Rapid:
     def __init__(self, threads: int):
         py = ROOT / ".venv-rapid/bin/python"
@@ -76,7 +70,9 @@ def main() -> int:
     a = ap.parse_args()
     n = 20 if a.quick else a.images
     runtimes = a.runtimes or (["paddle", "paddle-bf16"] if a.quick else ["paddle", "paddle-bf16", "lite"])
-    if a.runtimes is None and not bf16_cpu():
+    from slimocr_zoo.runtime.paddle import bf16_supported
+
+    if a.runtimes is None and not bf16_supported():
         runtimes.remove("paddle-bf16")
     from slimocr_zoo.eval import read_det_labels
     from slimocr_zoo.ocr.image import read_image

@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import SHARED, median, write  # noqa: E402
+from common import SHARED, alternating, median, write  # noqa: E402
 
 ARTS = [("MobileNetV3_DB", "nb-x86", "fp32"), ("MobileNetV3_DB", "nb-x86-int8w", "weight-only int8 (opt)"),
         ("SlimTextDet", "nb-x86", "int8 (PaddleSlim post-training)"), ("SlimTextDet_pruning", "nb-x86", "fp32, pruned"),
@@ -45,14 +44,10 @@ def main() -> int:
         for _ in range(2):
             p.run()
         preds[(mid, art)] = p
-        rows.append({"model": mid, "artifact": art, "what": what, "bytes": path.stat().st_size, "ms": []})
-    for _ in range(rounds):  # alternating: every artifact sees the same machine state
-        for r in rows:
-            p = preds[(r["model"], r["artifact"])]
-            t = time.perf_counter()
-            for _ in range(n):
-                p.run()
-            r["ms"].append((time.perf_counter() - t) * 1e3 / n)
+        rows.append({"model": mid, "artifact": art, "what": what, "bytes": path.stat().st_size})
+    times = alternating({k: p.run for k, p in preds.items()}, rounds, n)
+    for r in rows:
+        r["ms"] = times[(r["model"], r["artifact"])]
     ref = median(rows[0]["ms"])
     for r in rows:
         r["median_ms"] = median(r["ms"])

@@ -25,13 +25,13 @@ def default_threads() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def check_precision(precision: str, runtime=None) -> None:
+def check_precision(precision: str, runtime: str) -> None:
     """Refuse a precision the runtime cannot give, before anything is downloaded or built."""
     from ..errors import RuntimeUnavailableError
 
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
-    if precision == "bf16" and runtime not in (None, "paddle"):
+    if precision == "bf16" and runtime != "paddle":
         raise RuntimeUnavailableError(
             f"precision='bf16' is Paddle Inference's (oneDNN) only; Paddle Lite x86 has no bfloat16 "
             f"kernels: use runtime='paddle' or precision='fp32'")
@@ -49,8 +49,7 @@ def create(loaded, runtime: str = "paddle", threads=None) -> Predictor:
                 f"use runtime='lite' or load(format='paddle')")
         from .paddle import PaddlePredictor
 
-        return PaddlePredictor(loaded, threads, precision=getattr(loaded, "precision", "fp32"))
-    check_precision(getattr(loaded, "precision", "fp32"), runtime)
+        return PaddlePredictor(loaded, threads, precision=loaded.precision)
     if runtime == "lite":
         from .lite import LitePredictor
 

@@ -68,7 +68,8 @@ def _mul_add_to_scale(block, p: _Params) -> int:
         if op.type != "elementwise_mul":
             continue
         x, y = op.input("X")[0], op.input("Y")[0]
-        a, tensor = (p.scalar(x), y) if p.scalar(x) is not None else (p.scalar(y), x)
+        ax = p.scalar(x)
+        a, tensor = (ax, y) if ax is not None else (p.scalar(y), x)
         out = op.output("Out")[0]
         users = _consumers(block).get(out, [])
         if a is None or len(users) != 1 or users[0].type != "elementwise_add" or users[0].input("X")[0] != out:

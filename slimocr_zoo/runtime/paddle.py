@@ -11,6 +11,11 @@ import numpy as np
 from ..errors import RuntimeUnavailableError
 from .nbfile import check_program
 
+log = logging.getLogger("slimocr_zoo")
+# input shapes whose oneDNN primitives a predictor keeps: bounded, as rec widths vary without end;
+# 10 evicted the classifier's few shapes between images (measured: cls and rec slower than with 64)
+MKLDNN_SHAPES = 64
+
 
 def import_paddle():
     """Import paddle, with the interpreter's zlib loaded first.
@@ -65,9 +70,6 @@ def _check_bf16(mkldnn: bool) -> None:
             "faster, or fall back; use precision='fp32'")
 
 
-log = logging.getLogger("slimocr_zoo")
-MKLDNN_SHAPES = 64
-
 
 @functools.lru_cache(maxsize=8)
 def _fold_cached(prog: str, params: str, stamp: tuple):
@@ -108,8 +110,6 @@ class PaddlePredictor:
         config.set_cpu_math_library_num_threads(threads)
         if mkldnn:
             config.enable_mkldnn()
-            # input shapes whose oneDNN primitives are kept: bounded, as rec widths vary without end;
-            # 10 evicted the classifier's few shapes between images (cls 9.3 -> 7.2 ms, rec -4% with 64)
             config.set_mkldnn_cache_capacity(MKLDNN_SHAPES)
             if precision == "bf16":
                 config.enable_mkldnn_bfloat16()
