@@ -12,9 +12,10 @@ from ..errors import RuntimeUnavailableError
 from .nbfile import check_program
 
 log = logging.getLogger("slimocr_zoo")
-# input shapes whose oneDNN primitives a predictor keeps: bounded, as rec widths vary without end;
-# 10 evicted the classifier's few shapes between images (measured: cls and rec slower than with 64)
-MKLDNN_SHAPES = 64
+# input shapes whose oneDNN primitives are kept: bounded, as rec widths vary without end. 64 kept
+# the classifier's shapes between images (a few % faster end to end) but grew the pipeline's memory
+# by 650 MB over 200 images, still growing; 10 stayed near 1 GB (measured here)
+MKLDNN_SHAPES = 10
 
 
 def import_paddle():
