@@ -3,21 +3,16 @@
     >>> import slimocr_zoo
     >>> slimocr_zoo.list_models(task="det")
     >>> m = slimocr_zoo.load("MobileNetV3_DB")      # fetched, verified, cached
+    >>> ocr = slimocr_zoo.pipeline(config=3)       # det + rec of the seed's row 3
+
+This module is the API's front door; the layers under it are listed in docs/architecture.md.
 """
-__version__ = "0.1.0"
-
-from .errors import (ChecksumError, DownloadError, ImageError, ManifestError, NoArtifactError,  # noqa: F401
-                     OfflineError, RuntimeUnavailableError, UnknownModelError, UnpinnedError,
-                     UnsafeArchiveError, ZooError)
-from .loader import LoadedModel, load  # noqa: F401
+from .api import LoadedModel, load, pipeline  # noqa: F401
+from .errors import (BuildError, ChecksumError, DeviceError, DownloadError, ImageError,  # noqa: F401
+                     ManifestError, NoArtifactError, OfflineError, RuntimeUnavailableError,
+                     UnknownConfigError, UnknownModelError, UnpinnedError, UnsafeArchiveError, ZooError)
 from .registry import Config, Model, get_registry, register_manifest  # noqa: F401
-
-
-def pipeline(config=None, det=None, rec=None, cls=None, **kwargs):
-    """End-to-end OCR: ``pipeline(config=3)`` or ``pipeline(det=..., rec=..., cls=None)``; see slimocr_zoo.ocr."""
-    from .ocr import pipeline as _pipeline
-
-    return _pipeline(config=config, det=det, rec=rec, cls=cls, **kwargs)
+from .version import __version__  # noqa: F401
 
 
 def list_models(task=None):

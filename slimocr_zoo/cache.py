@@ -11,25 +11,23 @@ Layout under the home directory (``SLIMOCR_ZOO_HOME``, else the platform's user 
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Optional
 
 from filelock import FileLock
 
+from . import settings
+from .errors import ZooError
+from .files import write_atomic
+
 INCOMPLETE = ".incomplete"
-CHUNK = 1 << 20
 
 
 def home() -> Path:
-    env = os.environ.get("SLIMOCR_ZOO_HOME")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("slimocr_zoo"))
+    return settings.home()
 
 
 def file_path(rel: str) -> Path:
@@ -48,21 +46,10 @@ def lock(key: str) -> FileLock:
     return FileLock(str(d / f"{name}.lock"))
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def record(rel: str, sha256: str) -> None:
     """Remember that the cached file at ``rel`` was verified to have ``sha256``."""
-    p, st = state_path(rel), file_path(rel).stat()
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(p.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
-    os.replace(tmp, p)
+    st = file_path(rel).stat()
+    write_atomic(state_path(rel), json.dumps({"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
 
 
 def verified_sha256(rel: str) -> Optional[str]:
@@ -100,8 +87,6 @@ def pins() -> dict:
     except FileNotFoundError:
         return {}
     except ValueError as e:
-        from .errors import ZooError
-
         raise ZooError(f"{_pins_path()} is corrupt ({e}); delete it to pin upstream files anew") from None
 
 
@@ -110,13 +95,8 @@ def pinned(key: str) -> Optional[dict]:
 
 
 def pin(key: str, sha256: str, size: int, url: str) -> None:
-    import datetime
-
     with lock("pins.json"):
         data = pins()
         data[key] = {"sha256": sha256, "size": size, "url": url,
                      "pinned_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
-        tmp = _pins_path().with_suffix(f".{os.getpid()}.tmp")
-        tmp.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-        os.replace(tmp, _pins_path())
+        write_atomic(_pins_path(), json.dumps(data, indent=1, sort_keys=True))

@@ -1,4 +1,8 @@
-"""slimocr-zoo: list | info | download | verify | cache."""
+"""slimocr-zoo: list | info | download | build | verify | cache | ocr | eval | bench | report.
+
+Argument parsing and printing only: every command calls the layer that does the work. The
+``python -m slimocr_zoo.ocr / .eval / .bench / .report`` entry points are these commands too.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,12 +10,15 @@ import json
 import logging
 import sys
 from dataclasses import asdict
-from typing import List
+from pathlib import Path
+from typing import List, Optional
 
-from . import __version__, cache
-from . import fetch as _fetch
+from . import cache, fetch
+from .api import is_cached
 from .errors import DownloadError, UnpinnedError, ZooError, guarded
-from .registry import Artifact, Model, get_registry
+from .files import sha256_of
+from .registry import Model, get_registry
+from .version import __version__
 
 
 def _table(rows, headers, fmt="simple"):
@@ -22,14 +29,6 @@ def _table(rows, headers, fmt="simple"):
 
 def _mb(n):
     return "?" if n is None else f"{n / 1e6:.2f}"
-
-
-def _cached(a: Artifact) -> bool:
-    if a.recipe:
-        from .build import is_built
-
-        return is_built(a)
-    return all(cache.file_path(f.path).is_file() for f in a.files)
 
 
 def _reported(m: Model):
@@ -51,7 +50,7 @@ def cmd_list(args) -> int:
     rows = []
     for m in models:
         acc, ms = _reported(m)
-        arts = ", ".join(("*" if _cached(a) else "") + a.name + ("+" if a.recipe else "") for a in m.artifacts)
+        arts = ", ".join(("*" if is_cached(a) else "") + a.name + ("+" if a.recipe else "") for a in m.artifacts)
         rows.append([m.id, m.task, m.family, m.compression.get("method", "none"), acc, ms, arts])
     print(_table(rows, ["id", "task", "family", "compression", "reported acc", "reported ms", "artifacts (* cached, + built by a recipe)"]))
     if args.task is None:
@@ -71,7 +70,7 @@ def _model_json(m: Model) -> dict:
     d = asdict(m)
     d["manifest"] = str(m.manifest)
     for a in d["artifacts"]:
-        a["cached"] = _cached(m.artifact(a["name"]))
+        a["cached"] = is_cached(m.artifact(a["name"]))
     return d
 
 
@@ -103,7 +102,7 @@ def cmd_info(args) -> int:
         print(f"  reported:     {acc}, {ms} ms — {m.reported.get('note', 'as reported by the seed')}")
     print(f"  manifest:     {m.manifest}")
     for a in m.artifacts:
-        state = "cached" if _cached(a) else "not cached"
+        state = "cached" if is_cached(a) else "not cached"
         print(f"  artifact {a.name}: {a.describe()}, {_mb(a.size)} MB, {'pinned' if a.pinned else 'UNPINNED'}, {state}")
         print(f"    provenance: {a.provenance}")
         if a.recipe:
@@ -126,7 +125,7 @@ def cmd_info(args) -> int:
 
 
 def _download(models: List[Model], args) -> int:
-    opts = _fetch.Options.from_env(mirrors=args.mirror, offline=args.offline, quiet=args.quiet,
+    opts = fetch.Options.from_env(mirrors=args.mirror, offline=args.offline, quiet=args.quiet,
                                    require_pinned=args.require_pinned)
     rows, failed = [], 0
     for m in models:
@@ -138,7 +137,7 @@ def _download(models: List[Model], args) -> int:
                                                        f"{a.recipe['parent']}/{a.recipe.get('parent_artifact')}"])
                 continue
             try:
-                files = _fetch.fetch(a, opts)
+                files = fetch.fetch(a, opts)
                 size = sum(p.stat().st_size for p in files.values())
                 rows.append([m.id, a.name, "ok", f"{_mb(size)} MB in {next(iter(files.values())).parent}"])
             except UnpinnedError:
@@ -163,7 +162,7 @@ def _short(text, n=220):
 def cmd_download(args) -> int:
     reg = get_registry()
     if args.all == bool(args.ids):
-        raise SystemExit("download: give model ids or --all (not both)")
+        args.parser.error("give model ids or --all (not both)")
     models = reg.list() if args.all else [reg.resolve(i) for i in args.ids]
     return _download(models, args)
 
@@ -171,11 +170,11 @@ def cmd_download(args) -> int:
 def cmd_build(args) -> int:
     import time
 
-    from .build import build
+    from .api import build
 
     reg = get_registry()
     if args.all == bool(args.ids):
-        raise SystemExit("build: give model ids or --all (not both)")
+        args.parser.error("give model ids or --all (not both)")
     models = reg.list() if args.all else [reg.resolve(i) for i in args.ids]
     rows, failed = [], 0
     for m in models:
@@ -208,8 +207,8 @@ def cmd_verify(args) -> int:
         p = cache.file_path(f.path)
         if not p.is_file():
             continue
-        actual = cache.sha256_of(p)
-        expected = _fetch._expected(f)
+        actual = sha256_of(p)
+        expected = fetch.expected_sha256(f)
         if expected is None:
             rows.append([m.id, f.path, "unpinned", actual])
         elif actual == expected and (f.size is None or p.stat().st_size == f.size):
@@ -235,16 +234,17 @@ def cmd_cache(args) -> int:
                 partial = [f for f in a.files if cache.file_path(f.path + cache.INCOMPLETE).is_file()]
                 if present or partial:
                     size = sum(cache.file_path(f.path).stat().st_size for f in present)
-                    state = "complete" if len(present) == len(a.files) else f"{len(present)}/{len(a.files)} files"
+                    # "cached" means what load() means: verified (or built) and unchanged
+                    state = "cached" if is_cached(a) else f"{len(present)}/{len(a.files)} files, not verified"
                     if partial:
-                        state += f", {len(partial)} partial"
+                        state += f", {len(partial)} partial download{'s' if len(partial) > 1 else ''}"
                     rows.append([m.id, a.name, state, _mb(size)])
         print(_table(rows, ["model", "artifact", "state", "MB"]) if rows else "the cache is empty")
         print(f"\ncache: {home}")
         return 0
     if args.action == "rm":
         if not args.ids:
-            raise SystemExit("cache rm: give one or more model ids")
+            args.parser.error("give one or more model ids")
         for i in args.ids:
             m = get_registry().resolve(i)
             n = 0
@@ -279,71 +279,227 @@ def cmd_cache(args) -> int:
     return 0
 
 
+def cmd_ocr(args) -> int:
+    from .api import pipeline
+    from .ocr.system import draw
+
+    config = args.config
+    if config is None and (args.det is None) != (args.rec is None):
+        args.parser.error("give --det and --rec together (or --config ROW|DET+REC)")
+    det = args.det or (None if config is not None else "ch_PP-OCRv4_det")
+    rec = args.rec or (None if config is not None else "ch_PP-OCRv4_rec")
+    ocr = pipeline(config=config, det=det, rec=rec, cls=args.cls, runtime=args.runtime, threads=args.threads,
+                   drop_score=args.drop_score, mirror=args.mirror, offline=args.offline, quiet=args.quiet,
+                   precision=args.precision)
+    for img in args.images:
+        res = ocr(img)
+        if args.json:
+            print(json.dumps({"image": str(img), "models": ocr.ids, "runtime": args.runtime, **res.to_dict()},
+                             ensure_ascii=False))
+        else:
+            t = res.timings
+            print(f"{img}: {len(res.lines)} lines ({res.boxes_found} boxes) in {t['total']:.1f} ms "
+                  f"[det {t['det']:.1f}, rec {t.get('rec', 0):.1f}, cls {t.get('cls', 0):.1f}]")
+            for ln in res.lines:
+                box = " ".join(f"{int(x)},{int(y)}" for x, y in ln.box)
+                print(f"  {ln.score:.3f}  {ln.text}    [{box}]")
+        if args.draw:
+            out = args.draw if len(args.images) == 1 else args.draw.with_name(f"{args.draw.stem}-{img.stem}{args.draw.suffix}")
+            draw(img, res, out)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from . import eval as evaluation
+    from .data import data_dir
+    from .results import eval_table, read, save, show
+
+    if args.show:
+        print(show(read(args.show, "eval"), args.format))
+        return 0
+    if args.data is not None and not (args.data / "icdar2015_det").is_dir():
+        raise ZooError(f"--data {args.data}: no icdar2015_det/ in it (a folder holding icdar2015_det/ and icdar2015_rec/)")
+    data = args.data or data_dir("eval")
+    doc = evaluation.run(args.models, args.e2e, args.runtime or ["paddle", "lite"], data, args.command_line,
+                         threads=args.threads, limit=args.limit, quiet=args.quiet, mirror=args.mirror,
+                         offline=args.offline, precision=args.precision)
+    print(eval_table(doc))
+    if args.out:
+        out = args.out / "eval.json" if args.out.is_dir() else args.out
+        save(doc, out)
+        print(f"\nwrote {out}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench.runner import run
+    from .results import read, show
+
+    if args.show:
+        print(show(read(args.show, "bench"), "github"))
+        return 0
+    return run(args, args.command_line)
+
+
+def cmd_report(args) -> int:
+    from .report import run
+
+    return run(args.results, args.readme, check=args.check, accuracy=args.accuracy, fmt=args.format,
+               lang=args.lang, plot_path=args.plot)
+
+
 # --- entry point ------------------------------------------------------------------------
 
+def _common(top: bool) -> argparse.ArgumentParser:
+    """Options every command takes, before or after its name: on the subcommands their defaults are
+    SUPPRESS, so a value given before the command is not overwritten by the subcommand's default."""
+    d = (lambda v: v) if top else (lambda v: argparse.SUPPRESS)
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--mirror", action="append", default=d([]), metavar="URL_OR_DIR",
+                   help="a mirror (http(s) base URL or local directory) tried before the manifest's sources; "
+                        "repeatable; also SLIMOCR_ZOO_MIRROR")
+    p.add_argument("--offline", action="store_true", default=d(None),
+                   help="never open a network connection (also SLIMOCR_ZOO_OFFLINE=1)")
+    p.add_argument("--quiet", "-q", action="store_true", default=d(False), help="no progress bars")
+    p.add_argument("--verbose", "-v", action="store_true", default=d(False), help="more log lines")
+    return p
+
+
+def _running() -> argparse.ArgumentParser:
+    """How models run: threads and precision (each command says which runtimes it takes)."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--threads", type=int, default=None, help="CPU threads per predictor (default: up to 4)")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                   help="bf16: Paddle Inference's oneDNN bfloat16 (CPUs with AVX512-BF16/AMX)")
+    return p
+
+
+def _config_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", "--pair", dest="config", default=None, metavar="ROW|DET+REC[+CLS]",
+                   help="a configuration: a seed row (0-3) or a pair of model ids joined by +")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--mirror", action="append", default=[], metavar="URL_OR_DIR",
-                        help="a mirror (http(s) base URL or local directory) tried before the manifest's sources; "
-                             "repeatable; also SLIMOCR_ZOO_MIRROR")
-    common.add_argument("--offline", action="store_true", default=None,
-                        help="never open a network connection (also SLIMOCR_ZOO_OFFLINE=1)")
-    common.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    common = _common(top=False)
     p = argparse.ArgumentParser(prog="slimocr-zoo", description="The SlimOCR model zoo: list, inspect and download "
-                                "PaddleOCR's compressed mobile OCR models, verified.", parents=[common])
+                                "PaddleOCR's compressed mobile OCR models, verified; run, evaluate and benchmark them.",
+                                parents=[_common(top=True)])
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    s = sub.add_parser("list", parents=[common], help="models and the seed's configurations")
+
+    def command(name, func, help, parents=()):
+        s = sub.add_parser(name, parents=[common, *parents], help=help, description=help)
+        s.set_defaults(func=func, parser=s)
+        return s
+
+    s = command("list", cmd_list, "models and the seed's configurations")
     s.add_argument("--task", choices=["det", "rec", "cls", "dict"])
     s.add_argument("--json", action="store_true")
-    s.set_defaults(func=cmd_list)
-    s = sub.add_parser("info", parents=[common], help="one model's manifest entry and cache state")
+    s = command("info", cmd_info, "one model's manifest entry and cache state")
     s.add_argument("id")
     s.add_argument("--json", action="store_true")
-    s.set_defaults(func=cmd_info)
-    s = sub.add_parser("download", parents=[common], help="fetch and verify models' files into the cache")
+    s = command("download", cmd_download, "fetch and verify models' files into the cache")
     s.add_argument("ids", nargs="*", metavar="ID")
     s.add_argument("--all", action="store_true", help="every model; goes on past failures and ends with a summary")
     s.add_argument("--format", choices=["paddle", "nb", "text"])
     s.add_argument("--target", choices=["arm", "x86"])
     s.add_argument("--require-pinned", action="store_true",
                    help="refuse upstream files whose sha256 is not pinned (instead of pinning on first use)")
-    s.set_defaults(func=cmd_download)
-    s = sub.add_parser("build", parents=[common], help="build artifacts by their recipes (opt, prune, quant_post, ...)")
+    s = command("build", cmd_build, "build artifacts by their recipes (opt, prune, quant_post, ...)")
     s.add_argument("ids", nargs="*", metavar="ID")
     s.add_argument("--all", action="store_true", help="every recipe artifact of every model")
     s.add_argument("--format", choices=["paddle", "nb"])
     s.add_argument("--target", choices=["arm", "x86"])
     s.add_argument("--force", action="store_true", help="build again even when an up-to-date build exists")
-    s.set_defaults(func=cmd_build)
-    s = sub.add_parser("verify", parents=[common], help="re-hash every cached file; remove corrupt ones")
-    s.set_defaults(func=cmd_verify)
-    s = sub.add_parser("cache", parents=[common], help="ls | rm ID... | prune")
+    command("verify", cmd_verify, "re-hash every cached file; remove corrupt ones")
+    s = command("cache", cmd_cache, "ls | rm ID... | prune")
     s.add_argument("action", choices=["ls", "rm", "prune"])
     s.add_argument("ids", nargs="*", metavar="ID")
-    s.set_defaults(func=cmd_cache)
-    for name, (_, what) in PASS_THROUGH.items():  # listed in --help; main() hands their arguments over whole
-        sub.add_parser(name, help=what, add_help=False)
+
+    s = command("ocr", cmd_ocr, "end-to-end OCR of images with zoo models (= python -m slimocr_zoo.ocr)", [_running()])
+    s.add_argument("images", nargs="+", type=Path)
+    _config_arg(s)
+    s.add_argument("--det", default=None, help="detector id (default ch_PP-OCRv4_det)")
+    s.add_argument("--rec", default=None, help="recognizer id (default ch_PP-OCRv4_rec)")
+    s.add_argument("--cls", default=None, help="direction classifier id (default: none)")
+    s.add_argument("--runtime", default="paddle", choices=["paddle", "lite"])
+    s.add_argument("--drop-score", type=float, default=0.5)
+    s.add_argument("--json", action="store_true", help="one JSON object per image")
+    s.add_argument("--draw", type=Path, help="write the image with its boxes (IMAGE stem appended with several images)")
+
+    s = command("eval", cmd_eval, "accuracy on ICDAR 2015 (PaddleOCR label formats) (= python -m slimocr_zoo.eval)",
+                [_running()])
+    s.add_argument("--models", nargs="+", default=["MobileNetV3_DB", "ch_PP-OCRv4_det", "ch_PP-OCRv4_rec"],
+                   help="det models are scored on icdar2015_det, rec models on icdar2015_rec")
+    s.add_argument("--e2e", nargs="*", default=[], metavar="ROW|DET+REC[+CLS]",
+                   help="end-to-end configurations, e.g. ch_PP-OCRv4_det+ch_PP-OCRv4_rec")
+    s.add_argument("--runtime", nargs="+", default=None, choices=["paddle", "lite"], help="default: both")
+    s.add_argument("--data", type=Path, default=None, help="folder with icdar2015_det/ and icdar2015_rec/")
+    s.add_argument("--limit", type=int, default=None, help="only the first N images / crops")
+    s.add_argument("--out", type=Path, help="write the results JSON here (a folder: eval.json in it)")
+    s.add_argument("--show", type=Path, metavar="RESULTS", help="print the table of a results file and exit")
+    s.add_argument("--format", default="simple", help="tabulate format for --show (github, grid, html, ...)")
+
+    s = command("bench", cmd_bench, "latency of each model and end-to-end OCR: --device cpu | sd855 ... "
+                                    "(= python -m slimocr_zoo.bench)")
+    s.add_argument("--device", default="cpu", help="a profile of manifests/devices.json: cpu, sd855")
+    s.add_argument("--configs", nargs="+", default=["0", "1", "2", "3"], metavar="ROW|DET+REC",
+                   help="seed rows (0-3) and/or DET+REC model pairs")
+    s.add_argument("--runtime", help="cpu: paddle (default) or lite; a phone: the benchmark_bin to push "
+                                     "(default: $SLIMOCR_ZOO_BENCHMARK_BIN, then the cache's runtimes/)")
+    s.add_argument("--serial", help="phone(s): SERIAL[,SERIAL...] or all (each runs in parallel); "
+                                    "HOST:PORT is adb-connected first")
+    s.add_argument("--force", action="store_true", help="run on a phone that does not match the profile (noted)")
+    s.add_argument("--power-mode", choices=["LITE_POWER_HIGH", "LITE_POWER_LOW", "LITE_POWER_FULL",
+                                            "LITE_POWER_NO_BIND", "LITE_POWER_RAND_HIGH", "LITE_POWER_RAND_LOW"])
+    s.add_argument("--e2e-binary", type=Path, help="phone: also time PaddleOCR's ocr_db_crnn (deploy/lite) per image")
+    s.add_argument("--invocations", type=int, help="phone: split --repeats over this many benchmark_bin runs")
+    s.add_argument("--cooldown-temp", type=float, help="phone: wait before each model until below this (deg C)")
+    s.add_argument("--cooldown-max", type=float, help="phone: wait at most this long (s), then go on with a note")
+    s.add_argument("--threads", type=int)
+    s.add_argument("--warmup", type=int)
+    s.add_argument("--repeats", type=int)
+    s.add_argument("--images", type=Path, help="a folder of images for end-to-end OCR (default: ICDAR 2015 subset)")
+    s.add_argument("--no-e2e", dest="e2e", action="store_false", help="per-model figures only")
+    s.add_argument("--quick", action="store_true", help="the device's short protocol")
+    s.add_argument("--out", type=Path, help="results JSON, or a folder for it "
+                                            "(default benchmarks/results/bench-DEVICE-RUNTIME.json)")
+    s.add_argument("--resume", action="store_true", help="keep the finished entries of --out and run the rest")
+    s.add_argument("--show", type=Path, metavar="RESULTS", help="print the tables of a results file and exit")
+
+    s = command("report", cmd_report, "results -> the seed's table in README.md / README_zh.md "
+                                      "(= python -m slimocr_zoo.report)")
+    s.add_argument("results", nargs="*", type=Path, help="bench results files (slimocr-zoo bench)")
+    s.add_argument("--readme", nargs="+", type=Path, default=[],
+                   help="files with report markers; the language is the marker's (en, zh)")
+    s.add_argument("--check", action="store_true", help="exit 1 when a --readme differs from what the results give")
+    s.add_argument("--accuracy", type=Path, default=Path("benchmarks/results/seed-models.json"),
+                   help="det hmean and ARM .nb sizes per model (benchmarks/seed_models.py)")
+    s.add_argument("--format", default="github", choices=["github", "grid", "html", "simple"])
+    s.add_argument("--lang", default="en", choices=["en", "zh"])
+    s.add_argument("--plot", type=Path, help="write the latency-vs-accuracy PNG here")
     return p
 
 
-PASS_THROUGH = {
-    "bench": ("slimocr_zoo.bench.__main__", "latency of each model and end-to-end OCR: --device cpu | sd855 ... "
-                                            "(= python -m slimocr_zoo.bench)"),
-    "report": ("slimocr_zoo.report", "results -> the seed's table in README.md / README_zh.md (= python -m slimocr_zoo.report)"),
+INTERRUPTED = {
+    "bench": "interrupted: finished entries are saved; rerun with --resume to continue",
+    "download": "interrupted: finished files are in the cache, partial downloads resume next time",
 }
 
 
-def main(argv=None) -> int:
-    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
+def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> int:
+    """``prog``: how the user ran the command, when not as ``slimocr-zoo`` (``python -m slimocr_zoo.bench``);
+    results files record the command line that way."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and argv[0] in PASS_THROUGH:
-        import importlib
-
-        return importlib.import_module(PASS_THROUGH[argv[0]][0]).main(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if prog:  # python -m slimocr_zoo.X: usage and errors name it so
+        parser.prog = prog
+    args = parser.parse_args(argv)
+    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.INFO if args.verbose else logging.WARNING)
+    args.command_line = (f"{prog} " + " ".join(argv[1:]) if prog else "slimocr-zoo " + " ".join(argv)).strip()
     return guarded(lambda: args.func(args),
-                   "interrupted: finished files are in the cache, partial downloads resume next time")
+                   INTERRUPTED.get(args.command, "interrupted: finished files are in the cache, partial "
+                                                 "downloads resume next time"))
 
 
 if __name__ == "__main__":

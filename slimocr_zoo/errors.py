@@ -20,6 +20,13 @@ class UnknownModelError(ZooError, KeyError):
         return self.args[0]
 
 
+class UnknownConfigError(ZooError, KeyError):
+    """A configuration that is neither a row of the manifests nor a DET+REC pair of model ids."""
+
+    def __str__(self):  # KeyError would repr() the message
+        return self.args[0]
+
+
 class NoArtifactError(ZooError):
     """No artifact of the model matches what was asked, or it must be built by a recipe."""
 
@@ -52,6 +59,22 @@ class RuntimeUnavailableError(ZooError):
 
 class ImageError(ZooError):
     """An input that is not a readable image."""
+
+
+class BuildError(ZooError):
+    """A recipe could not run; the message says which step and why."""
+
+
+class DeviceError(ZooError):
+    """A phone cannot be used as asked (adb missing, no device, offline, full, ...)."""
+
+
+class BenchFailed(ZooError):
+    """The benchmark tool failed on one model (crash, bad exit, unreadable output): recorded, the run goes on."""
+
+
+class BenchOutputError(BenchFailed):
+    """benchmark_bin's report could not be read."""
 
 
 def guarded(fn, interrupted: str = "interrupted") -> int:

@@ -19,23 +19,17 @@ from pathlib import Path
 from typing import Dict, List, Optional
 from urllib.parse import unquote, urlparse
 
-from . import cache
+from . import cache, settings
 from .archive import extract
 from .errors import ChecksumError, DownloadError, OfflineError, UnpinnedError
+from .files import CHUNK, sha256_of
 from .registry import Artifact, FileSpec, Source
+from .version import __version__
 
 log = logging.getLogger("slimocr_zoo")
 
-_TRUE = {"1", "true", "yes", "on"}
 NET_CHUNK = 256 * 1024  # a broken connection loses at most this much; smaller reads cost throughput
 SYNC_EVERY = 8 * 2**20  # bytes between starts of their write-back: the final fsync then waits for little
-
-
-def _env_float(name, default):
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
 
 
 @dataclass
@@ -51,16 +45,16 @@ class Options:
 
     @classmethod
     def from_env(cls, mirrors=None, offline=None, quiet=None, require_pinned=None) -> "Options":
-        env_mirrors = os.environ.get("SLIMOCR_ZOO_MIRROR", "").replace(",", " ").split()
+        """The caller's values, then the environment's (settings), then the defaults."""
         return cls(
-            mirrors=list(mirrors or []) + env_mirrors,
-            offline=offline if offline is not None else os.environ.get("SLIMOCR_ZOO_OFFLINE", "").lower() in _TRUE,
+            mirrors=[str(m) for m in mirrors or []] + settings.mirrors(),
+            offline=offline if offline is not None else settings.offline(),
             quiet=bool(quiet),
             require_pinned=bool(require_pinned),
-            connect_timeout=_env_float("SLIMOCR_ZOO_CONNECT_TIMEOUT", 10.0),
-            read_timeout=_env_float("SLIMOCR_ZOO_READ_TIMEOUT", 30.0),
-            retries=int(_env_float("SLIMOCR_ZOO_RETRIES", 3)),
-            backoff=_env_float("SLIMOCR_ZOO_BACKOFF", 0.5),
+            connect_timeout=settings.connect_timeout(),
+            read_timeout=settings.read_timeout(),
+            retries=settings.retries(),
+            backoff=settings.backoff(),
         )
 
 
@@ -93,8 +87,6 @@ def _http():
     global _session
     if _session is None:
         import requests
-
-        from . import __version__
 
         _session = requests.Session()
         _session.headers["User-Agent"] = f"slimocr-zoo/{__version__}"
@@ -173,7 +165,7 @@ class _Sink:
     def _hash_all(self, q, part: Path, have: int) -> None:
         if have:  # a resumed download: hash the part already on disk first
             with open(part, "rb") as f:
-                for block in iter(lambda: f.read(min(cache.CHUNK, have - f.tell())), b""):
+                for block in iter(lambda: f.read(min(CHUNK, have - f.tell())), b""):
                     self._h.update(block)
         for block in iter(q.get, None):
             self._h.update(block)
@@ -272,7 +264,8 @@ def _fetch_to(url: str, part: Path, size: Optional[int], opts: Options, desc: st
         return None
 
 
-def _expected(f: FileSpec) -> Optional[str]:
+def expected_sha256(f: FileSpec) -> Optional[str]:
+    """The manifest's sha256 of a file, else the one pinned on its first download, else None."""
     if f.sha256:
         return f.sha256
     rec = cache.pinned("file:" + f.path)
@@ -288,8 +281,8 @@ def _install(part: Path, f: FileSpec, url: str, actual: Optional[str] = None, sy
         size = part.stat().st_size
         part.unlink()
         raise ChecksumError(url, f.size, size, what="size")
-    actual = actual or cache.sha256_of(part)
-    expected = _expected(f)
+    actual = actual or sha256_of(part)
+    expected = expected_sha256(f)
     if expected and actual != expected:
         part.unlink()
         raise ChecksumError(url, expected, actual)
@@ -307,24 +300,30 @@ def _install(part: Path, f: FileSpec, url: str, actual: Optional[str] = None, sy
 
 
 def is_cached(f: FileSpec) -> bool:
-    """True when the cached file matches the manifest (or its pin), without re-hashing if unchanged."""
+    """The one meaning of "cached": the file is in the cache and matches the manifest (or its pin).
+
+    A file unchanged since it was verified (size and mtime) is not hashed again; a partial
+    download is not cached; a corrupt file is not cached (and is left for the next download to
+    replace).
+    """
     final = cache.file_path(f.path)
     if not final.is_file():
         return False
-    expected = _expected(f)
+    expected = expected_sha256(f)
     seen = cache.verified_sha256(f.path)
     if seen is None:  # changed since it was verified, or never recorded: hash it once
-        seen = cache.sha256_of(final)
+        seen = sha256_of(final)
         if expected is None or seen == expected:
             cache.record(f.path, seen)
-    if expected is None:  # placed by hand before any pin: nothing to check it against
-        return True
-    if seen != expected:
-        log.warning("cached %s is corrupt (sha256 %s, expected %s): removing it and downloading again",
-                    final, seen, expected)
+    return expected is None or seen == expected  # None: placed by hand before any pin
+
+
+def _drop_corrupt(f: FileSpec) -> None:
+    final = cache.file_path(f.path)
+    if final.is_file():
+        log.warning("cached %s is corrupt (expected sha256 %s): removing it and downloading again",
+                    final, expected_sha256(f))
         cache.forget(f.path)
-        return False
-    return True
 
 
 def _file_urls(art: Artifact, f: FileSpec, opts: Options) -> List[str]:
@@ -338,7 +337,7 @@ def _file_urls(art: Artifact, f: FileSpec, opts: Options) -> List[str]:
 
 
 def _refuse_unpinned(art: Artifact, f: FileSpec, opts: Options):
-    if opts.require_pinned and _expected(f) is None:
+    if opts.require_pinned and expected_sha256(f) is None:
         raise UnpinnedError(
             f"{art.key}: {f.path} has no pinned sha256 (upstream file nobody here has hashed) "
             f"and pinned files are required; drop --require-pinned to pin it on first use")
@@ -351,6 +350,7 @@ def _fetch_file(art: Artifact, f: FileSpec, opts: Options, attempts: List[str]) 
     with cache.lock(f.path):
         if is_cached(f):  # another process finished it while we waited
             return True
+        _drop_corrupt(f)
         for url in _file_urls(art, f, opts):
             try:
                 digest = _fetch_to(url, part, f.size, opts, f.name)  # a digest: computed and synced on the way
@@ -374,7 +374,7 @@ def _fetch_archive(art: Artifact, src: Source, files: List[FileSpec], opts: Opti
         pin = cache.pinned(key)
         if opts.require_pinned and pin is None:
             raise UnpinnedError(f"{art.key}: archive {src.url} has no pinned sha256 and pinned files are required")
-        actual = _fetch_to(src.url, part, pin["size"] if pin else None, opts, name) or cache.sha256_of(part)
+        actual = _fetch_to(src.url, part, pin["size"] if pin else None, opts, name) or sha256_of(part)
         if pin and actual != pin["sha256"]:
             part.unlink()
             raise ChecksumError(src.url, pin["sha256"], actual)

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files as _resource_files
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
-from .errors import ManifestError, UnknownModelError
+from . import settings
+from .errors import ManifestError, UnknownConfigError, UnknownModelError
 
 
 TASKS = ("det", "rec", "cls", "dict")
@@ -125,10 +125,11 @@ class Model:
 
 @dataclass(frozen=True)
 class Config:
-    id: int
+    """A det+rec(+cls) configuration: a seed row (id 0-3) or a pair named ``DET+REC[+CLS]``."""
+    id: Union[int, str]
     det: str
     rec: str
-    manifest: Path
+    manifest: Optional[Path] = None  # None for a pair named on the command line
     cls: Optional[str] = None
     reported: Optional[dict] = None
 
@@ -284,11 +285,28 @@ class Registry:
             raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
         return [m for m in self.models.values() if task is None or m.task == task]
 
-    def config(self, cid) -> Config:
-        try:
-            return self.configs[int(cid)]
-        except (KeyError, ValueError):
-            raise KeyError(f"unknown configuration {cid!r}; there are {sorted(self.configs)}") from None
+    def config(self, spec) -> Config:
+        """A configuration by row number (``3``) or a pair of model ids (``DET+REC`` or ``DET+REC+CLS``),
+        the one way every command names a det+rec pair."""
+        text = str(spec).strip()
+        if text.isdigit():
+            if int(text) in self.configs:
+                return self.configs[int(text)]
+            raise UnknownConfigError(
+                f"unknown configuration {text}: the rows are {', '.join(map(str, sorted(self.configs)))}, "
+                f"or name a pair of models as DET+REC (`slimocr-zoo list` shows both)")
+        parts = text.split("+")
+        if len(parts) not in (2, 3) or not all(parts):
+            raise UnknownConfigError(f"{text!r} is neither a configuration row "
+                                     f"({', '.join(map(str, sorted(self.configs)))}) nor a pair DET+REC[+CLS] of model ids")
+        want = ("det", "rec", "cls")
+        ids = []
+        for task, name in zip(want, parts):
+            m = self.resolve(name)
+            if m.task != task:
+                raise UnknownConfigError(f"{text}: {m.id} is a {m.task} model where a {task} model goes (DET+REC[+CLS])")
+            ids.append(m.id)
+        return Config(id="+".join(ids), det=ids[0], rec=ids[1], cls=ids[2] if len(ids) > 2 else None)
 
 
 # --- the process-wide registry ---------------------------------------------------------
@@ -298,9 +316,8 @@ _cache: Dict[Tuple, Registry] = {}
 
 
 def manifest_paths() -> List[Path]:
-    env = [Path(p) for p in os.environ.get("SLIMOCR_ZOO_MANIFEST", "").split(os.pathsep) if p]
     out = []
-    for p in [builtin_manifest(), *env, *_registered]:
+    for p in [builtin_manifest(), *settings.manifests(), *_registered]:
         p = p.resolve()
         if p not in out:
             out.append(p)

@@ -9,18 +9,17 @@ size from the timed artifacts' bytes, compression against row 0's size.
 """
 from __future__ import annotations
 
-import argparse
 import html
 import json
-import os
 import re
 import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from .bench import brief
 from .errors import ZooError
+from .files import replacing, write_atomic
 from .registry import get_registry
+from .results import brief, is_simulated_int8, read
 
 SEED_ROWS = (0, 1, 2, 3)
 HEAD = {
@@ -122,7 +121,7 @@ def measured_rows(doc: dict, accuracy: Dict[str, float], lang: str, nb_bytes: Op
         for mid in (c.det, c.rec):
             m, entry = reg.resolve(mid), models.get(mid, {})
             timed = "stats" in entry
-            if timed and entry.get("precision") == "int8" and entry.get("runtime") == "paddle":
+            if timed and is_simulated_int8(entry):
                 not_comparable = True  # simulated int8: its latency says nothing about int8 speed
             if nb_bytes and mid in nb_bytes and total is not None:
                 total += nb_bytes[mid]
@@ -299,7 +298,7 @@ def plot(docs: List[dict], accuracy: Dict[str, float], path: Path) -> None:
     left.set_ylabel("det hmean (%)")
     for doc, marker in zip(docs, "os^D"):
         label = doc["device"]["id"] + (" EMULATED, not SD855" if doc["device"].get("emulated") else "")
-        simulated = {m["id"] for m in doc["models"] if m.get("precision") == "int8" and m.get("runtime") == "paddle"}
+        simulated = {m["id"] for m in doc["models"] if is_simulated_int8(m)}
         for e in doc["e2e"]:
             c = reg.config(e["config"]) if e["config"] in SEED_ROWS else None
             if "stats" not in e or c is None or c.det not in accuracy:
@@ -319,71 +318,53 @@ def plot(docs: List[dict], accuracy: Dict[str, float], path: Path) -> None:
     if right.get_legend_handles_labels()[0]:
         right.legend(fontsize=7)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp, metadata={"Software": None})
-    os.replace(tmp, path)  # never a half-written picture
+    with replacing(path) as tmp:  # never a half-written picture
+        fig.savefig(tmp, metadata={"Software": None})
     plt.close(fig)
 
 
-def main(argv=None) -> int:
-    from .errors import guarded
-
-    p = argparse.ArgumentParser(prog="python -m slimocr_zoo.report", description=__doc__.splitlines()[0])
-    p.add_argument("results", nargs="*", type=Path, help="bench results files (python -m slimocr_zoo.bench)")
-    p.add_argument("--readme", nargs="+", type=Path, default=[],
-                   help="files with report markers; the language is the marker's (en, zh)")
-    p.add_argument("--check", action="store_true", help="exit 1 when a --readme differs from what the results give")
-    p.add_argument("--accuracy", type=Path, default=Path("benchmarks/results/seed-models.json"),
-                   help="det hmean and ARM .nb sizes per model (benchmarks/seed_models.py)")
-    p.add_argument("--format", default="github", choices=["github", "grid", "html", "simple"])
-    p.add_argument("--lang", default="en", choices=["en", "zh"])
-    p.add_argument("--plot", type=Path, help="write the latency-vs-accuracy PNG here")
-    a = p.parse_args(argv)
-
-    def body():
-        docs = []
-        for r in a.results:
-            if not r.is_file():
-                raise ZooError(f"no results file {r} (run python -m slimocr_zoo.bench first)")
-            d = json.loads(r.read_text("utf-8"))
-            if d.get("kind") != "bench":
-                raise ZooError(f"{r} is not a bench results file (kind {d.get('kind')!r})")
-            docs.append(d)
-        acc, nb_bytes = seed_models(a.accuracy)
-        src = str(a.accuracy) if acc else None
-        if a.plot and not a.check:  # --check compares text; PNG bytes vary with matplotlib versions
-            plot(docs, acc, a.plot)
-        if not a.readme:
-            print(flat_table(reported_rows(a.lang), a.lang, a.format) + "\n(reported: PaddleSlim, SD855)")
-            for d in docs:
-                print("\n" + _caption(d, a.lang) + "\n" + flat_table(measured_rows(d, acc, a.lang, nb_bytes), a.lang, a.format))
-            return 0
-        stale = []
-        for path in a.readme:
-            text = path.read_text("utf-8")
-            langs = re.findall(r"<!-- slimocr-zoo:report:begin (\w+) -->", text)
-            if not langs:
-                raise ZooError(f"{path}: no report markers; put\n{BEGIN.format(lang='en')}\n{END}\nwhere the tables go")
-            new = text
-            for lang in langs:
-                new = splice(new, lang, block(lang, docs, acc, src, str(a.plot) if a.plot else None, nb_bytes), path)
-            if new != text:
-                stale.append(str(path))
-                if not a.check:
-                    tmp = path.with_name(path.name + ".tmp")
-                    tmp.write_text(new, "utf-8")
-                    os.replace(tmp, path)  # never a half-written README
-        if a.check and stale:
-            print(f"error: {', '.join(stale)} differ from what the results give: run "
-                  f"python -m slimocr_zoo.report {' '.join(map(str, a.results))} --readme {' '.join(map(str, a.readme))}"
-                  + (f" --plot {a.plot}" if a.plot else ""), file=sys.stderr)
-            return 1
-        print(("up to date: " if a.check or not stale else "wrote ") + ", ".join(map(str, a.readme)))
+def run(results: List[Path], readmes: List[Path], check: bool = False,
+        accuracy: Path = Path("benchmarks/results/seed-models.json"), fmt: str = "github", lang: str = "en",
+        plot_path: Optional[Path] = None) -> int:
+    """Print the tables, or rewrite the README blocks (``check``: exit 1 where they differ instead)."""
+    docs = [read(r, "bench") for r in results]
+    acc, nb_bytes = seed_models(accuracy)
+    src = str(accuracy) if acc else None
+    if plot_path and not check:  # --check compares text; PNG bytes vary with matplotlib versions
+        plot(docs, acc, plot_path)
+    if not readmes:
+        print(flat_table(reported_rows(lang), lang, fmt) + "\n(reported: PaddleSlim, SD855)")
+        for d in docs:
+            print("\n" + _caption(d, lang) + "\n" + flat_table(measured_rows(d, acc, lang, nb_bytes), lang, fmt))
         return 0
+    stale = []
+    for path in readmes:
+        try:
+            text = path.read_text("utf-8")
+        except OSError as e:
+            raise ZooError(f"cannot read {path}: {e.strerror or e}") from None
+        langs = re.findall(r"<!-- slimocr-zoo:report:begin (\w+) -->", text)
+        if not langs:
+            raise ZooError(f"{path}: no report markers; put\n{BEGIN.format(lang='en')}\n{END}\nwhere the tables go")
+        new = text
+        for lg in langs:
+            new = splice(new, lg, block(lg, docs, acc, src, str(plot_path) if plot_path else None, nb_bytes), path)
+        if new != text:
+            stale.append(str(path))
+            if not check:
+                write_atomic(path, new)  # never a half-written README
+    if check and stale:
+        print(f"error: {', '.join(stale)} differ from what the results give: run "
+              f"python -m slimocr_zoo.report {' '.join(map(str, results))} --readme {' '.join(map(str, readmes))}"
+              + (f" --plot {plot_path}" if plot_path else ""), file=sys.stderr)
+        return 1
+    print(("up to date: " if check or not stale else "wrote ") + ", ".join(map(str, readmes)))
+    return 0
 
-    return guarded(body)
 
+if __name__ == "__main__":  # python -m slimocr_zoo.report: an entry point, the CLI layer
+    import sys
 
-if __name__ == "__main__":
-    sys.exit(main())
+    from .cli import main
+
+    sys.exit(main(["report", *sys.argv[1:]], prog="python -m slimocr_zoo.report"))

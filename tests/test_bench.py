@@ -7,18 +7,15 @@ import pytest
 np = pytest.importorskip("numpy")
 pytest.importorskip("paddle")
 
-from slimocr_zoo.bench.__main__ import main  # noqa: E402
-from slimocr_zoo.bench.stats import summarize  # noqa: E402
+from slimocr_zoo import cli  # noqa: E402
 
 from conftest import SHARED  # noqa: E402
 
 pytestmark = pytest.mark.paddle
 
 
-def test_stats():
-    s = summarize([5, 1, 3, 2, 4, 6, 7, 8, 9, 10])
-    assert (s["min"], s["median"], s["p90"], s["max"], s["n"]) == (1, 5.5, 9, 10, 10)
-    assert s["mean"] == 5.5 and round(s["std"], 4) == 2.8723
+def main(argv):
+    return cli.main(["bench", *argv], prog="python -m slimocr_zoo.bench")
 
 
 def test_cpu_bench_row0_writes_results_and_resumes(tmp_path, shared_models, capsys):
@@ -48,11 +45,3 @@ def test_unknown_device_and_wrong_runtime_are_clear(capsys):
     assert "did you mean sd855" in capsys.readouterr().err
     assert main(["--device", "cpu", "--runtime", "/tmp/benchmark_bin"]) == 1
     assert "--device cpu runs paddle or lite" in capsys.readouterr().err
-    from slimocr_zoo.bench.__main__ import configs
-    from slimocr_zoo.errors import ZooError
-    from slimocr_zoo.registry import get_registry
-
-    with pytest.raises(ZooError, match="give a seed row"):
-        configs(get_registry(), ["MobileNetV3_DB"])
-    (pair,) = configs(get_registry(), ["ch_ppocr_mobile_v1.1_det+ch_PP-OCRv4_rec"])  # aliases resolve
-    assert (pair.det, pair.rec) == ("MobileNetV3_DB", "ch_PP-OCRv4_rec")

@@ -8,7 +8,9 @@ pytest.importorskip("paddle")
 
 import slimocr_zoo  # noqa: E402
 from slimocr_zoo import cache  # noqa: E402
-from slimocr_zoo.build import build, is_built, read_record  # noqa: E402
+from slimocr_zoo.api import build  # noqa: E402
+from slimocr_zoo.build import is_built, read_record  # noqa: E402
+from slimocr_zoo.files import sha256_of  # noqa: E402
 
 from conftest import SHARED  # noqa: E402
 
@@ -40,7 +42,7 @@ def test_opt_is_deterministic_and_cached(zoo_env):
     from slimocr_zoo.runtime.nbfile import inspect_nb
 
     a = build("MobileNetV3_DB", "nb-x86")
-    first = cache.sha256_of(a.files["model.nb"])
+    first = sha256_of(a.files["model.nb"])
     rec = read_record(a.artifact)
     assert rec["outputs"]["model.nb"]["sha256"] == first and rec["tools"]["paddlelite"] == "2.13rc0"
     assert rec["parent"]["files"]["params"] == slimocr_zoo.info("MobileNetV3_DB").artifact("paddle").files[1].sha256
@@ -48,7 +50,7 @@ def test_opt_is_deterministic_and_cached(zoo_env):
     assert build("MobileNetV3_DB", "nb-x86").files == a.files
     assert a.files["model.nb"].stat().st_mtime_ns == mtime  # up to date: not rebuilt
     build("MobileNetV3_DB", "nb-x86", force=True)
-    assert cache.sha256_of(a.files["model.nb"]) == first  # same inputs, same bytes
+    assert sha256_of(a.files["model.nb"]) == first  # same inputs, same bytes
     arm = build("MobileNetV3_DB", "nb-arm")
     info = inspect_nb(arm.files["model.nb"])
     assert info.targets == {"arm"} and info.version == "v2.13-rc"
@@ -68,12 +70,12 @@ def test_weight_only_int8_is_smaller_and_still_runs():
 def test_synthetic_weights_are_flagged_run_and_refused_by_eval():
     m = build("MobileNetV3_CRNN", "synthetic")
     assert m.artifact.synthetic and read_record(m.artifact)["synthetic"] is True
-    sha = cache.sha256_of(m.files["inference.pdiparams"])
+    sha = sha256_of(m.files["inference.pdiparams"])
     assert 4_000_000 < m.files["inference.pdiparams"].stat().st_size < 4_600_000  # the real ~4.3 MB of weights
     r = m(SHARED / "data/icdar2015_rec/images/word_1.png")
     assert isinstance(r.text, str)  # runs (its text is noise)
     build("MobileNetV3_CRNN", "synthetic", force=True)
-    assert cache.sha256_of(m.files["inference.pdiparams"]) == sha  # seeded
+    assert sha256_of(m.files["inference.pdiparams"]) == sha  # seeded
     from slimocr_zoo.eval import eval_rec
 
     with pytest.raises(slimocr_zoo.ZooError, match="synthetic"):
@@ -141,7 +143,7 @@ def test_two_processes_build_once(zoo_env):
     import subprocess
     import sys
 
-    code = "from slimocr_zoo.build import build; print(build('MobileNetV3_DB', 'nb-arm').files['model.nb'])"
+    code = "from slimocr_zoo.api import build; print(build('MobileNetV3_DB', 'nb-arm').files['model.nb'])"
     procs = [subprocess.Popen([sys.executable, "-c", code], env=os.environ.copy(), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=300) for p in procs]

@@ -6,8 +6,13 @@ import sys
 import textwrap
 
 
+import pytest
+
 from slimocr_zoo import cache
 from slimocr_zoo.cli import main
+from slimocr_zoo.registry import get_registry
+
+from conftest import MODELS
 
 
 def run(capsys, *argv):
@@ -22,10 +27,11 @@ def test_console_script_lists_seed_ids_and_configs():
     for mid in ["MobileNetV3_DB", "MobileNetV3_CRNN", "SlimTextDet", "SlimTextRec",
                 "SlimTextDet_quat_pruning", "SlimTextDet_pruning"]:
         assert mid in out
-    table = out.split("Configurations")[1]
-    for line in ["0      MobileNetV3_DB            MobileNetV3_CRNN  375",
-                 "2      SlimTextDet_quat_pruning  SlimTextRec       288       30%"]:
-        assert line in table
+    rows = {r.split()[0]: r.split() for r in out.split("Configurations")[1].splitlines()[3:] if r.strip()}
+    for c in get_registry().configs.values():  # each row as the manifest reports it (speed-up: 375/288-1 = 30%)
+        want = [str(c.id), c.det, c.rec, str(c.reported["e2e_latency_ms"])]
+        assert rows[str(c.id)][:4] == want
+    assert rows["2"][4] == "30%" and rows["0"][4] == "-"
 
 
 def test_python_dash_m_works():
@@ -55,12 +61,64 @@ def test_download_all_goes_on_and_summarises(capsys, mirror):
     assert ("SlimTextDet", "paddle", "to") in rows  # "to build": download leaves recipes to `build`
     assert ("ch_det_mv3_db", "paddle-upstream", "failed") in rows  # no internet here: it goes on
     assert ("ch_PP-OCRv4_rec", "paddle", "ok") in rows
-    assert code == 1 and "12 ok" in out
+    assert code == 1 and f"{len(_on_mirror())} ok" in out
+
+
+def _on_mirror():
+    """Oracle from the manifest and the mirror's files: pinned downloads the mirror holds."""
+    return [(m.id, a.name) for m in get_registry().list() for a in m.artifacts
+            if not a.recipe and a.pinned and all((MODELS / f.path).is_file() for f in a.files)]
 
 
 def test_download_require_pinned_skips_upstream(capsys, mirror):
     code, out, _ = run(capsys, "download", "--all", "--require-pinned", "--mirror", mirror.url, "-q")
-    assert code == 0 and "12 ok, 0 failed, 16 skipped, 26 to be built" in out
+    arts = [(m, a) for m in get_registry().list() for a in m.artifacts]
+    status = {tuple(line.split()[:2]): line.split()[2] for line in out.splitlines() if len(line.split()) > 2}
+    assert {k for k, v in status.items() if v == "ok"} == set(_on_mirror())
+    unpinned = {(m.id, a.name) for m, a in arts if not a.recipe and not a.pinned}
+    assert unpinned and {k for k, v in status.items() if v == "skipped"} == unpinned  # never fetched unpinned
+    recipes = {(m.id, a.name) for m, a in arts if a.recipe}
+    assert {k for k, v in status.items() if v == "to"} == recipes
+    assert code == 0 and f"{len(_on_mirror())} ok, 0 failed, {len(unpinned)} skipped, {len(recipes)} to be built" in out
+
+
+def test_options_before_the_command_are_kept(capsys, mirror):
+    code, out, _ = run(capsys, "--offline", "--mirror", mirror.url, "-q", "download", "MobileNetV3_DB")
+    assert code == 1 and "offline" in out and mirror.requests == []  # not overwritten by the command's defaults
+    code, out, _ = run(capsys, "--mirror", mirror.url, "download", "MobileNetV3_DB", "--format", "paddle", "-q")
+    assert mirror.requests and ("MobileNetV3_DB", "paddle", "ok") in {tuple(ln.split()[:3]) for ln in out.splitlines()}
+
+
+def test_one_meaning_of_cached(capsys, mirror):
+    """list, info, cache ls and load agree: a file is cached when it is there and verified."""
+    def starred():
+        row = next(line for line in run(capsys, "list", "--task", "cls")[1].splitlines()
+                   if line.startswith("ch_ppocr_mobile_v1.1_cls "))
+        return "*paddle" in row
+
+    assert not starred()
+    run(capsys, "download", "ch_ppocr_mobile_v1.1_cls", "--mirror", mirror.url, "-q")
+    assert starred() and "cached" in run(capsys, "cache", "ls")[1]
+    p = cache.file_path("ppocr_v1.1_cls/params")
+    p.write_bytes(p.read_bytes()[:-1] + b"!")  # same size, other bytes: not what was verified
+    assert not starred()
+    assert "not cached" in run(capsys, "info", "ch_ppocr_mobile_v1.1_cls")[1]
+    ls = run(capsys, "cache", "ls")[1]
+    assert "not verified" in ls and "cached " not in ls.split("\n", 2)[2]
+    part = cache.file_path("ppocr_v1.1_cls/model.incomplete")
+    part.write_bytes(b"half")
+    assert "1 partial download" in run(capsys, "cache", "ls")[1]
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["ocr", "x.jpg", "--config", "9"], "unknown configuration 9"),
+    (["ocr", "x.jpg", "--pair", "MobileNetV3_DB"], "neither a configuration row"),
+    (["ocr", "x.jpg", "--config", "ch_PP-OCRv4_rec+ch_PP-OCRv4_det"], "is a rec model where a det model goes"),
+    (["eval", "--e2e", "NoSuchDet+ch_PP-OCRv4_rec", "--data", str(MODELS.parent / "data")], "unknown model 'NoSuchDet'"),
+])
+def test_a_config_or_pair_is_named_one_way_and_checked_first(capsys, argv, says):
+    code, out, err = run(capsys, *argv)
+    assert code == 1 and says in err and "Traceback" not in err
 
 
 def test_verify_finds_and_removes_corrupt_files(capsys, mirror):
@@ -79,7 +137,7 @@ def test_verify_finds_and_removes_corrupt_files(capsys, mirror):
 def test_cache_ls_rm_prune(capsys, mirror, zoo_env):
     run(capsys, "download", "ch_ppocr_mobile_v1.1_cls", "--mirror", mirror.url, "-q")
     code, out, _ = run(capsys, "cache", "ls")
-    assert "ch_ppocr_mobile_v1.1_cls" in out and "complete" in out
+    assert "ch_ppocr_mobile_v1.1_cls" in out and "cached" in out
     stray = zoo_env / "files" / "junk" / "x.bin"
     stray.parent.mkdir(parents=True)
     stray.write_bytes(b"x")

@@ -52,7 +52,7 @@ def test_det_resize_follows_the_spec():
 
 
 def test_det_counts_follow_icdar2015():
-    from slimocr_zoo.eval import det_image_counts, det_metrics
+    from slimocr_zoo.metrics import det_image_counts, det_metrics
 
     sq = lambda x, y, s=10: [[x, y], [x + s, y], [x + s, y + s], [x, y + s]]  # noqa: E731
     gt = [{"transcription": "A", "points": sq(0, 0)}, {"transcription": "B", "points": sq(100, 0)},
@@ -65,7 +65,7 @@ def test_det_counts_follow_icdar2015():
 
 
 def test_rec_metrics():
-    from slimocr_zoo.eval import rec_metrics
+    from slimocr_zoo.metrics import rec_metrics
 
     m = rec_metrics(["Hello", "wor ld", "x-1"], ["hello", "world", "X1"])
     assert m["accuracy"] == pytest.approx(1 / 3)  # spaces ignored, case kept
@@ -74,7 +74,7 @@ def test_rec_metrics():
 
 
 def test_bad_label_lines_are_named(tmp_path):
-    from slimocr_zoo.eval import read_det_labels, read_rec_labels
+    from slimocr_zoo.data import read_det_labels, read_rec_labels
 
     (tmp_path / "l.txt").write_text("img.jpg\t[{]\n")
     with pytest.raises(ValueError, match=r"l.txt:1"):

@@ -156,7 +156,7 @@ def test_load_defaults_to_the_preferred_format(mirror):
 
 def test_synthetic_artifacts_are_never_a_default():
     m = slimocr_zoo.info("MobileNetV3_CRNN")
-    from slimocr_zoo.loader import candidates
+    from slimocr_zoo.artifacts import candidates
 
     assert [a.name for a in candidates(m)] == ["paddle-upstream"]
     assert [a.name for a in candidates(m, artifact="synthetic")] == ["synthetic"]

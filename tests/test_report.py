@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import pytest
 
 from conftest import SHARED
-from slimocr_zoo import report
+from slimocr_zoo import cli, report
 
 SEED = SHARED / "seed/000_c5f40bd2629ca8cd.txt"
 
@@ -86,14 +86,14 @@ def test_readme_markers_write_and_check(tmp_path, capsys):
                                    "protocol": {"runtime": "paddle", "threads": 1}, "models": [], "e2e": []}))
     readme = tmp_path / "README.md"
     readme.write_text("# title\nbefore\n<!-- slimocr-zoo:report:begin en -->\nold\n<!-- slimocr-zoo:report:end -->\nafter\n")
-    assert report.main([str(results), "--readme", str(readme), "--check"]) == 1
+    assert cli.main(["report", str(results), "--readme", str(readme), "--check"]) == 1
     assert "differ from what the results give" in capsys.readouterr().err
-    assert report.main([str(results), "--readme", str(readme)]) == 0
+    assert cli.main(["report", str(results), "--readme", str(readme)]) == 0
     text = readme.read_text()
     assert text.startswith("# title\nbefore\n") and text.endswith("after\n") and "old" not in text
     assert "**Reported**" in text and "**Measured**" in text and text.count("<table>") == 2
-    assert report.main([str(results), "--readme", str(readme), "--check"]) == 0
+    assert cli.main(["report", str(results), "--readme", str(readme), "--check"]) == 0
     bare = tmp_path / "bare.md"
     bare.write_text("no markers\n")
-    assert report.main([str(results), "--readme", str(bare)]) == 1
+    assert cli.main(["report", str(results), "--readme", str(bare)]) == 1
     assert "no report markers" in capsys.readouterr().err

@@ -147,7 +147,7 @@ def test_cls_detects_upside_down(loaded):
 
 
 def test_rec_reads_real_words(loaded):
-    from slimocr_zoo.eval import read_rec_labels
+    from slimocr_zoo.data import read_rec_labels
 
     items = read_rec_labels(SHARED / "data/icdar2015_rec/labels.txt")[:24]
     rec = loaded("ch_PP-OCRv4_rec")
@@ -211,7 +211,7 @@ def test_bf16_refused_where_it_cannot_run(loaded, monkeypatch, tmp_path):
 
 def test_affine_folding_keeps_the_outputs(loaded):
     """PP-LCNetV3's scalar affine blocks are folded (faster) and the outputs stay those of the program."""
-    from slimocr_zoo.eval import read_rec_labels
+    from slimocr_zoo.data import read_rec_labels
     from slimocr_zoo.ocr.image import read_image
     from slimocr_zoo.ocr.rec import resize_norm
     from slimocr_zoo.runtime.paddle import PaddlePredictor, import_paddle

@@ -1,12 +1,18 @@
 """The benchmark on this machine: the same predictors and pipeline users run, timed in-process."""
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 from typing import List
 
 import numpy as np
 
+from ..api import load
 from ..errors import ZooError
+from ..files import sha256_of
+from ..registry import get_registry
+from ..results import SIMULATED_INT8, SYNTHETIC, bench_tables, header, save
 from .stats import summarize
 
 
@@ -73,15 +79,11 @@ def load_nb(mid: str, target: str, **kw):
 
 
 def _real_or_stand_in(mid, fmt, target, fallback, **kw):
-    from ..loader import load
-
     try:
         return load(mid, format=fmt, target=target, **kw), None
     except ZooError as e:
         if not fallback:
             raise
-        from ..registry import get_registry
-
         model = get_registry().resolve(mid)
         stand_in = [a for a in model.artifacts if a.synthetic and a.format == fmt and (target is None or a.target == target)]
         if not stand_in and target == "x86" and "LSTM" in model.architecture.get("neck", ""):
@@ -96,10 +98,83 @@ def _real_or_stand_in(mid, fmt, target, fallback, **kw):
 
 def note_for(loaded) -> List[str]:
     a = loaded.artifact
-    notes = ["SYNTHETIC weights: latency only"] if a.synthetic else []
+    notes = [SYNTHETIC] if a.synthetic else []
     if a.precision == "int8" and loaded.runtime == "paddle":
         notes.append(SIMULATED_INT8)
     return notes
 
 
-SIMULATED_INT8 = "simulated int8 (Paddle Inference): speed NOT representative, the phone is the place for it"
+def run_host(a, prof: dict, images: list, command: str) -> int:
+    """Every model of the configurations, then end-to-end OCR per configuration, into one results file."""
+    from tqdm.auto import tqdm
+
+    from ..ocr.image import read_image
+    from ..ocr.system import OCR
+
+    proto = dict(prof["quick" if a.quick else "protocol"])
+    threads = a.threads or proto["threads"]
+    warmup = proto["warmup"] if a.warmup is None else a.warmup
+    repeats = a.repeats or proto["repeats"]
+    if not images:
+        raise ZooError("no images for end-to-end OCR: give --images DIR (or set up ../shared/data)")
+    out = a.out or a.out_dir / f"bench-{prof['id']}-{a.runtime}{'-quick' if a.quick else ''}.json"
+    doc = json.loads(out.read_text()) if a.resume and out.is_file() else None
+    if doc is None:
+        doc = header("bench", command, device={k: prof[k] for k in ("id", "kind", "description")},
+                     protocol={"runtime": a.runtime, "threads": threads, "warmup": warmup, "repeats": repeats,
+                               "e2e_images": len(images), "quick": a.quick},
+                     measured=True, models=[], e2e=[])
+    kw = {"mirror": a.mirror, "offline": a.offline, "quiet": a.quiet}
+    cfgs = a.configs
+    ids = list(dict.fromkeys([m for c in cfgs for m in (c.det, c.rec)]))
+    det_img = read_image(images[0])
+    rec_crop = read_image(images[0])[0:48, 0:200]
+    done = {m["id"] for m in doc["models"]}
+    loaded = {}
+    for mid in tqdm(ids, desc="models", disable=True if a.quiet else None):
+        try:
+            m, why = load_for_bench(mid, a.runtime, threads, **kw)
+        except Exception as e:  # recorded, the run goes on
+            doc["models"] = [x for x in doc["models"] if x["id"] != mid] + [{"id": mid, "skipped": str(e)[:400]}]
+            save(doc, out)
+            continue
+        loaded[mid] = m
+        if mid in done:
+            continue
+        x = representative_input(m, det_img, rec_crop)
+        try:
+            timing = time_model(m, x, warmup, repeats)
+        except ZooError as e:  # a runtime guard (e.g. int8 .nb on x86 Lite): recorded, the run goes on
+            loaded.pop(mid)
+            doc["models"].append({"id": mid, "artifact": m.artifact.name, "skipped": str(e)[:400]})
+            save(doc, out)
+            continue
+        entry = {"id": mid, "task": m.entry.task, "artifact": m.artifact.name, "format": m.artifact.describe(),
+                 "runtime": m.runtime, "threads": threads, "synthetic": m.artifact.synthetic,
+                 "precision": m.artifact.precision or "fp32",
+                 "files_sha256": {n: sha256_of(f) for n, f in m.files.items()},
+                 "files_bytes": {n: f.stat().st_size for n, f in m.files.items()},
+                 "notes": [n for n in [(why or {}).get("note")] + note_for(m) if n],
+                 "fallback_reason": (why or {}).get("reason"), **timing}
+        doc["models"].append(entry)
+        save(doc, out)
+    done_cfg = {e["config"] for e in doc["e2e"]}
+    for c in cfgs if a.e2e else []:
+        if c.id in done_cfg:
+            continue
+        if c.det not in loaded or c.rec not in loaded:
+            doc["e2e"].append({"config": c.id, "det": c.det, "rec": c.rec,
+                               "skipped": "a model of this row could not be loaded"})
+            save(doc, out)
+            continue
+        ocr = OCR(loaded[c.det].stage, loaded[c.rec].stage)
+        entry = {"config": c.id, "det": c.det, "rec": c.rec,
+                 "artifacts": {"det": loaded[c.det].artifact.name, "rec": loaded[c.rec].artifact.name},
+                 "notes": sorted({n for mid in (c.det, c.rec) for m in doc["models"] if m["id"] == mid
+                                  for n in m.get("notes", [])}),
+                 **time_e2e(ocr, images, warmup)}
+        doc["e2e"].append(entry)
+        save(doc, out)
+    print(bench_tables(doc))
+    print(f"\nwrote {out}")
+    return 0

@@ -5,13 +5,9 @@ import re
 import shlex
 from typing import Dict, List, Sequence
 
-from ..errors import ZooError
+from ..errors import BenchOutputError
 
 _PERF = re.compile(r"^(init|first|min|max|avg)\s*=\s*([0-9.]+)\s*$", re.M)
-
-
-class BenchOutputError(ZooError):
-    pass
 
 
 def command(binary: str, model: str, shape: Sequence[int], *, backend: str, threads: int, power_mode: int,

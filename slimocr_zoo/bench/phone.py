@@ -15,14 +15,14 @@ import threading
 from pathlib import Path
 from typing import List, NamedTuple, Optional
 
-from ..devices import DeviceError
+from .. import cache, settings
+from ..api import load
 from ..devices.adb import Adb
 from ..devices.android import POWER_MODES, Phone, pick_serials
-from ..errors import ZooError
+from ..errors import BenchFailed, BenchOutputError, DeviceError, ZooError
+from ..results import SYNTHETIC, X86_INT8, bench_tables, header, save
 from . import litebench
-
-
-X86_INT8 = "int8 on x86 Paddle Lite: slower than float there (and wrong outputs); the phone is the place for int8"
+from .host import load_for_bench, load_nb, representative_input
 
 
 class Pushed(NamedTuple):
@@ -34,20 +34,14 @@ class Pushed(NamedTuple):
     sha256: str
 
 
-class BenchFailed(ZooError):
-    """benchmark_bin failed on one model (crash, bad exit, unreadable output)."""
-
-
 def runtime_binary(a, prof: dict) -> Path:
     rt = prof.get("runtime", {})
-    cand = a.runtime or os.environ.get("SLIMOCR_ZOO_BENCHMARK_BIN")
+    cand = a.runtime or settings.benchmark_bin()
     if cand:
         p = Path(cand)
         if not p.is_file():
             raise ZooError(f"--runtime {p}: no such file (Paddle Lite's benchmark_bin for the phone)")
         return p
-    from .. import cache
-
     p = cache.home() / "runtimes" / f"benchmark_bin-{rt.get('version', '')}-{rt.get('abi', '')}"
     if p.is_file():
         return p
@@ -56,9 +50,7 @@ def runtime_binary(a, prof: dict) -> Path:
                    f"--runtime PATH or put it at {p}")
 
 
-def run_phone(a, prof: dict, argv=None) -> int:
-    from ..eval import environment
-
+def run_phone(a, prof: dict, images: list, command: str) -> int:
     adb = Adb()
     binary = runtime_binary(a, prof)
     serials = pick_serials(adb, a.serial)
@@ -73,15 +65,10 @@ def run_phone(a, prof: dict, argv=None) -> int:
     cool = {"below_c": a.cooldown_temp if a.cooldown_temp is not None else th.get("cooldown_below_c", 45),
             "limit_s": a.cooldown_max if a.cooldown_max is not None else th.get("cooldown_max_s", 180),
             "poll_s": th.get("poll_s", 5)}
-    images = a.images_list or []  # --images DIR: all of them; else the profile's count of the default set
-    base = {"kind": "bench", "schema_version": 1, "measured": True,
-            "command": "python -m slimocr_zoo.bench " + " ".join(sys.argv[1:] if argv is None else argv),
-            "environment": environment(), "host_role": "finds the boxes for end-to-end; times nothing"}
+    images = images or []  # --images DIR: all of them; else the profile's count of the default set
+    base = header("bench", command, measured=True, host_role="finds the boxes for end-to-end; times nothing")
     results, errors = {}, {}
-    from ..registry import get_registry
-    from .__main__ import configs
-
-    cfgs = configs(get_registry(), a.configs)
+    cfgs = a.configs
     phones = {}
     for serial in serials:  # identity first, on every phone, before anything is pushed
         phone = Phone(adb, serial, prof)
@@ -91,15 +78,11 @@ def run_phone(a, prof: dict, argv=None) -> int:
     ids = list(dict.fromkeys([m for c in cfgs for m in (c.det, c.rec)]))
     models = {t: {mid: _load_nb(mid, t, a) for mid in ids} for t in {v[3] for v in phones.values()}}
     if a.e2e_binary:  # its cls .nb and the dictionary, built/fetched here for the same reason
-        from ..loader import load
-
         for t in models:
             for c in cfgs:
-                _load_or_none(load, getattr(c, "cls", None) or DEFAULT_CLS, t, a)
+                _load_or_none(c.cls or DEFAULT_CLS, t, a)
     hosts = {}
     if a.e2e and images:
-        from .host import load_for_bench
-
         for det in dict.fromkeys(c.det for c in cfgs):
             try:
                 hosts[det] = load_for_bench(det, "paddle", 1, mirror=a.mirror, offline=a.offline, quiet=True)
@@ -107,7 +90,7 @@ def run_phone(a, prof: dict, argv=None) -> int:
                 hosts[det] = e
 
     def one(serial):
-        out = a.out if a.out and len(serials) == 1 else Path("benchmarks/results") / (
+        out = a.out if a.out and len(serials) == 1 else a.out_dir / (
             f"bench-{prof['id']}-{re.sub(r'[^A-Za-z0-9_.-]', '_', serial)}{'-quick' if a.quick else ''}.json")
         phone, props, forced, target = phones[serial]
         try:
@@ -122,11 +105,9 @@ def run_phone(a, prof: dict, argv=None) -> int:
     for t in threads:
         while t.is_alive():  # short joins: Ctrl-C reaches the main thread (finished entries are saved)
             t.join(0.5)
-    from .__main__ import summary
-
     failed = []
     for s, (doc, out) in results.items():
-        print(summary(doc))
+        print(bench_tables(doc))
         print(f"\nwrote {out}\n")
         failed += [f"{s} {m['id']}: {m['failed'].splitlines()[0]}" for m in doc["models"] if "failed" in m]
     if errors:
@@ -143,7 +124,7 @@ def run_phone(a, prof: dict, argv=None) -> int:
 DEFAULT_CLS = "ch_ppocr_mobile_v1.1_cls"
 
 
-def _load_or_none(load, mid, target, a):
+def _load_or_none(mid, target, a):
     try:
         return load(mid, format="nb", target=target, mirror=a.mirror, offline=a.offline, quiet=True)
     except ZooError:
@@ -151,8 +132,6 @@ def _load_or_none(load, mid, target, a):
 
 
 def _load_nb(mid, target, a):
-    from .host import load_nb
-
     try:
         return load_nb(mid, target, mirror=a.mirror, offline=a.offline, quiet=True)
     except ZooError as e:
@@ -164,8 +143,6 @@ def run_device(phone, props, forced, target, binary, st, cool, images, base, out
     from tqdm.auto import tqdm
 
     from ..ocr.image import read_image
-
-    from .__main__ import _save
 
     adb, serial, prof = phone.adb, phone.serial, phone.profile
     phone.ensure_space(binary.stat().st_size + 64 * 2**20)
@@ -207,7 +184,7 @@ def run_device(phone, props, forced, target, binary, st, cool, images, base, out
             nbs[mid] = _nb_for(mid, models[mid], ctx)
         except ZooError as e:
             doc["models"] = [x for x in doc["models"] if x["id"] != mid] + [{"id": mid, "skipped": str(e)[:400]}]
-            _save(doc, out)
+            save(doc, out)
             continue
         if mid in done:
             continue
@@ -221,7 +198,7 @@ def run_device(phone, props, forced, target, binary, st, cool, images, base, out
                  "opt_version": opt_version,
                  "files_bytes": {n: f.stat().st_size for n, f in loaded.files.items()},
                  "input_shape": shape, "notes": [n for n in [why] if n]
-                 + (["SYNTHETIC weights: latency only"] if loaded.artifact.synthetic else [])
+                 + ([SYNTHETIC] if loaded.artifact.synthetic else [])
                  + ([X86_INT8] if target == "x86" and loaded.artifact.precision == "int8" else [])}
         entry["thermal_before"] = phone.cool_down(**cool)
         entry["notes"] += _thermal_notes(entry["thermal_before"])
@@ -231,11 +208,11 @@ def run_device(phone, props, forced, target, binary, st, cool, images, base, out
         except BenchFailed as e:  # this model, not the phone: record it and go on
             doc["models"].append({**entry, "failed": str(e)})
             nbs.pop(mid)
-            _save(doc, out)
+            save(doc, out)
             continue
         entry.update(litebench.combine(runs, max(1, st["repeats"] // st["invocations"])))
         doc["models"].append(entry)
-        _save(doc, out)
+        save(doc, out)
     done_cfg = {e["config"] for e in doc["e2e"] if "stats" in e}
     for c in cfgs if a.e2e else []:
         if c.id in done_cfg:
@@ -245,7 +222,7 @@ def run_device(phone, props, forced, target, binary, st, cool, images, base, out
             why = [f"{m['id']}: {m['skipped']}" for m in doc["models"] if m["id"] in (c.det, c.rec) and "skipped" in m]
             doc["e2e"].append({"config": c.id, "det": c.det, "rec": c.rec,
                                "skipped": "no images" if not images else "; ".join(why)[:600]})
-            _save(doc, out)
+            save(doc, out)
             continue
         entry = _e2e(ctx, c, nbs, images)
         if a.e2e_binary and "stats" in entry:
@@ -256,7 +233,7 @@ def run_device(phone, props, forced, target, binary, st, cool, images, base, out
             except ZooError as e:  # the demo program or its files, not the phone: noted, the run goes on
                 entry["direct"] = {"failed": str(e)}
         doc["e2e"].append(entry)
-        _save(doc, out)
+        save(doc, out)
     return doc, out
 
 
@@ -308,14 +285,12 @@ def _bench(ctx, remote: str, shape, warmup: int, repeats: int) -> dict:
         raise BenchFailed(f"benchmark_bin {'crashed (' + sig + ')' if sig else 'exited ' + str(rc)} on {remote}:\n{tail}")
     try:
         return litebench.parse(out)
-    except litebench.BenchOutputError as e:
+    except BenchOutputError as e:
         raise BenchFailed(str(e)) from None
 
 
 def _representative_shape(loaded, img) -> list:
     """The shape the host bench times: det at the first image's pre-processed shape, rec on one crop."""
-    from .host import representative_input
-
     return list(representative_input(loaded, img, img[0:48, 0:200]).shape)
 
 
@@ -352,7 +327,7 @@ def _e2e(ctx, c, nbs, images) -> dict:
     per_image = [times[("det", tuple(p["det_shape"]))] + sum(times[("rec", tuple(s))] for s in p["rec_shapes"])
                  for p in plan]
     notes = sorted({n for mid in (c.det, c.rec) for n in [nbs[mid].note] if n}
-                   | ({"SYNTHETIC weights: latency only"} if any(nbs[m].loaded.artifact.synthetic for m in (c.det, c.rec)) else set())
+                   | ({SYNTHETIC} if any(nbs[m].loaded.artifact.synthetic for m in (c.det, c.rec)) else set())
                    | ({f"boxes found here by {det_host.artifact.name}: {why['note']}"} if why else set()))
     return {"config": c.id, "det": c.det, "rec": c.rec,
             "artifacts": {"det": nbs[c.det].loaded.artifact.name, "rec": nbs[c.rec].loaded.artifact.name},
@@ -368,15 +343,14 @@ OCR_CONFIG = "max_side_len 960\ndet_db_thresh 0.3\ndet_db_box_thresh 0.5\ndet_db
 
 def _e2e_binary(ctx, c, nbs, images, binary: Path) -> dict:
     """PaddleOCR's deploy/lite ocr_db_crnn per image: its own printed wall time ("花费了N秒")."""
-    from ..loader import load
     from .stats import summarize
 
     phone, kw = ctx["phone"], ctx["kw"]
     remote, binary_sha = phone.push(binary, "ocr_db_crnn")
-    cls_id = getattr(c, "cls", None) or DEFAULT_CLS
+    cls_id = c.cls or DEFAULT_CLS
     cls_nb = next(iter(load(cls_id, format="nb", target=ctx["target"], **kw).files.values()))
     rec_input = nbs[c.rec].loaded.entry.input
-    dict_file = next(iter(load(rec_input["dictionary"], **kw).files.values()))
+    dict_file = nbs[c.rec].loaded.dependency("dictionary")
     cls_remote, _ = phone.push(cls_nb, f"{cls_id}-{{sha}}.nb")
     dict_remote, _ = phone.push(dict_file, "ppocr_keys.txt")
     import tempfile

@@ -5,7 +5,8 @@ A build runs once per key = (recipe, parent files' sha256, tool versions, calibr
 its outputs go into the cache like downloads (``files/<path>``) and a provenance record
 ``built/<model>/<artifact>.json`` keeps the key, the inputs and the outputs' sha256. Builds of
 one artifact are serialized by a filelock; a build works in a staging folder, so Ctrl-C leaves
-no half artifact.
+no half artifact. The parent is given, loaded: getting it (fetch, or build in turn) is the API's
+job (``slimocr_zoo.api``), not this layer's.
 """
 from __future__ import annotations
 
@@ -19,19 +20,21 @@ from pathlib import Path
 from typing import Dict, Optional
 
 from .. import cache
-from ..errors import ZooError
+from ..errors import BuildError
+from ..files import sha256_of, write_atomic
 
 log = logging.getLogger("slimocr_zoo")
 
 
-class BuildError(ZooError):
-    """A recipe could not run; the message says which step and why."""
-
-
-def _recipes():
+def recipe_module(kind: str):
     from . import opt, prune, quant, synthetic
 
-    return {"opt": opt, "prune": prune, "quant_post": quant, "synthetic_params": synthetic}
+    return {"opt": opt, "prune": prune, "quant_post": quant, "synthetic_params": synthetic}[kind]
+
+
+def recipe_version(kind: str) -> int:
+    """Bumped in a recipe's module when its code changes its output, so old builds are not reused."""
+    return getattr(recipe_module(kind), "VERSION", 1)
 
 
 def tool_versions(kind: str) -> Dict[str, str]:
@@ -65,52 +68,40 @@ def is_built(art) -> bool:
     rec = read_record(art)
     if not rec or rec.get("recipe") != art.recipe:
         return False
-    if rec.get("recipe_version") != getattr(_recipes()[art.recipe["type"]], "VERSION", 1):
+    if rec.get("recipe_version") != recipe_version(art.recipe["type"]):
         return False
     for f in art.files:
         want = rec["outputs"].get(f.name, {}).get("sha256")
         if not want or not cache.file_path(f.path).is_file():
             return False
-        seen = cache.verified_sha256(f.path) or cache.sha256_of(cache.file_path(f.path))
+        seen = cache.verified_sha256(f.path) or sha256_of(cache.file_path(f.path))
         if seen != want:
             return False
     return True
 
 
-def build(model_id: str, artifact: Optional[str] = None, force: bool = False, quiet: bool = False, **load_kw):
-    """Build (or find built) a recipe artifact of ``model_id``; returns its LoadedModel."""
-    from ..loader import LoadedModel, load
-    from ..registry import get_registry
-
-    model = get_registry().resolve(model_id)
-    arts = [a for a in model.artifacts if a.recipe and (artifact is None or a.name == artifact)]
-    if not arts:
-        raise BuildError(f"{model.id} has no recipe artifact{f' named {artifact!r}' if artifact else ''}: "
-                         f"its artifacts are {[a.name for a in model.artifacts]}")
-    art = arts[0]
-    recipe = art.recipe
-    parent = load(recipe["parent"], artifact=recipe.get("parent_artifact"), quiet=quiet, **load_kw)
+def build(art, parent, force: bool = False, quiet: bool = False) -> Dict[str, Path]:
+    """Build (or find built) the recipe artifact ``art`` from its loaded ``parent``; name -> file in the cache."""
     from .calibration import calibration_set
 
+    recipe = art.recipe
     calib = calibration_set(recipe.get("calibration"), parent.entry)
-    module = _recipes()[recipe["type"]]
-    # VERSION: bumped when a recipe's code changes its output, so old builds are not reused
-    key_doc = {"recipe": recipe, "recipe_version": getattr(module, "VERSION", 1),
-               "parent": {n: cache.sha256_of(p) for n, p in parent.files.items()},
+    key_doc = {"recipe": recipe, "recipe_version": recipe_version(recipe["type"]),
+               "parent": {n: sha256_of(p) for n, p in parent.files.items()},
                "tools": tool_versions(recipe["type"]), "calibration": calib.digest if calib else None}
     key = hashlib.sha256(json.dumps(key_doc, sort_keys=True).encode()).hexdigest()[:16]
     files = {f.name: cache.file_path(f.path) for f in art.files}
     with cache.lock("build:" + art.key):
         rec = read_record(art)
         if not force and rec and rec.get("key") == key and is_built(art):
-            return LoadedModel.of(model, art, files, options=load_kw)
+            return files
         staging = cache.home() / "built" / f".staging-{art.model_id}-{art.name}-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         try:
             log.warning("building %s by %s from %s/%s%s", art.key, recipe["type"], parent.id, parent.artifact.name,
                         f" with {len(calib.items)} calibration samples" if calib else "")
-            produced = module.build(parent, art, recipe, staging, calib, quiet=quiet)
+            produced = recipe_module(recipe["type"]).build(parent, art, recipe, staging, calib, quiet=quiet)
             missing = [f.name for f in art.files if f.name not in produced]
             if missing:
                 raise BuildError(f"{art.key}: the {recipe['type']} recipe did not produce {missing}")
@@ -119,12 +110,12 @@ def build(model_id: str, artifact: Optional[str] = None, force: bool = False, qu
                 dest = files[f.name]
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(produced[f.name], dest)
-                sha = cache.sha256_of(dest)
+                sha = sha256_of(dest)
                 cache.record(f.path, sha)
                 outputs[f.name] = {"sha256": sha, "size": dest.stat().st_size}
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        doc = {"key": key, "model": model.id, "artifact": art.name, "recipe": recipe,
+        doc = {"key": key, "model": art.model_id, "artifact": art.name, "recipe": recipe,
                "recipe_version": key_doc["recipe_version"],
                "parent": {"id": parent.id, "artifact": parent.artifact.name, "files": key_doc["parent"],
                           "synthetic": parent.artifact.synthetic},
@@ -132,9 +123,5 @@ def build(model_id: str, artifact: Optional[str] = None, force: bool = False, qu
                "calibration": calib.describe() if calib else None,
                "synthetic": art.synthetic, "outputs": outputs,
                "built_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
-        path = record_path(art)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False))
-        os.replace(tmp, path)
-    return LoadedModel.of(model, art, files, options=load_kw)
+        write_atomic(record_path(art), json.dumps(doc, indent=1, ensure_ascii=False))
+    return files

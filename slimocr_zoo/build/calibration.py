@@ -6,25 +6,15 @@ The data folder is ``SLIMOCR_ZOO_DATA``, else ``../shared/data`` beside the chec
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List, Optional
 
+from ..data import DET_SET, REC_SET, data_dir, read_det_labels, read_rec_labels
 from ..errors import ZooError
+from ..files import sha256_of
 
-SETS = {"icdar2015_det": "det", "icdar2015_rec": "rec"}
-
-
-def data_dir() -> Path:
-    from ..eval import default_data_dir
-
-    env = os.environ.get("SLIMOCR_ZOO_DATA")
-    d = Path(env) if env else default_data_dir()
-    if d is None or not Path(d).is_dir():
-        raise ZooError("this recipe needs calibration images: set SLIMOCR_ZOO_DATA to a folder holding "
-                       "icdar2015_det/ and icdar2015_rec/ (PaddleOCR label format)")
-    return Path(d)
+SETS = {DET_SET: "det", REC_SET: "rec"}
 
 
 @dataclass
@@ -57,10 +47,8 @@ class CalibrationSet:
 def calibration_set(spec: Optional[dict], model) -> Optional[CalibrationSet]:
     if not spec:
         return None
-    from ..eval import read_det_labels, read_rec_labels
-
     name = spec["set"]
-    root = data_dir() / name
+    root = data_dir("this recipe's calibration") / name
     labels = root / "labels.txt"
     if not labels.is_file():
         raise ZooError(f"calibration set {name} not found at {root} (set SLIMOCR_ZOO_DATA)")
@@ -70,8 +58,6 @@ def calibration_set(spec: Optional[dict], model) -> Optional[CalibrationSet]:
     labels = [gt for _, gt in rows[start:start + count]]
     if len(items) < count:
         raise ZooError(f"calibration set {name} has {len(rows)} items; the recipe wants {start}..{start + count - 1}")
-    from ..cache import sha256_of
-
     h = hashlib.sha256()  # a digest of the items' digests, in order
     for p in items:
         h.update(bytes.fromhex(sha256_of(p)))

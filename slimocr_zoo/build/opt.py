@@ -1,73 +1,16 @@
-"""opt: a paddle model -> a Paddle Lite ``.nb`` for a target (arm for the phone, x86 here),
-optionally with opt's weight-only quantization (QUANT_INT8 / QUANT_INT16).
-
-opt runs in a child process: it prints from C++ and aborts the process on models it cannot read.
-"""
+"""opt recipe: a paddle parent -> a Paddle Lite ``.nb`` for the artifact's target (runtime/opt.py does
+the conversion; this module is the recipe around it)."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-from . import BuildError
+from ..runtime.opt import convert
 
 VERSION = 2  # 2: header bytes after the version are zeroed
 
-_CODE = """
-import sys, paddlelite.lite as l
-prog, params, target, out, quant = sys.argv[1:6]
-o = l.Opt()
-o.set_model_file(prog)
-o.set_param_file(params)
-o.set_valid_places(target)
-o.set_model_type("naive_buffer")
-if quant:
-    o.set_quant_model(True)
-    o.set_quant_type(quant)
-o.set_optimize_out(out)
-o.run()
-"""
-
-
-def convert(prog: Path, params: Path, target: str, out_stem: Path, quant_type: str = "") -> Path:
-    from ..runtime.nbfile import check_program
-
-    check_program(prog)
-    r = subprocess.run([sys.executable, "-c", _CODE, str(prog), str(params), target, str(out_stem), quant_type],
-                       capture_output=True, text=True)
-    made = out_stem.with_name(out_stem.name + ".nb")
-    if r.returncode != 0 or not made.is_file():
-        tail = " | ".join((r.stderr or r.stdout).strip().splitlines()[-3:])
-        hint = ""
-        if "conv2d_transpose" in (r.stderr + r.stdout) and target == "x86":
-            hint = " (an int8 conv2d_transpose has no x86 kernel: quantize conv2d/depthwise_conv2d/mul only)"
-        raise BuildError(f"paddle_lite_opt --valid_targets={target} failed on {prog} (exit {r.returncode}){hint}: {tail}")
-    return made
-
-
-VERSION_FIELD = slice(2, 18)  # uint16 2, then the opt version in a 16-byte char field
-
-
-def normalize_header(path: Path) -> None:
-    """Zero the bytes after the version string's NUL in the header.
-
-    opt 2.13 leaves uninitialized stack bytes there (seen here: 3 bytes differ between two
-    conversions of the same model, nothing else); zeroing them makes builds reproducible
-    byte for byte, and the reader stops at the NUL anyway.
-    """
-    with open(path, "r+b") as f:
-        head = bytearray(f.read(VERSION_FIELD.stop))
-        end = head.index(0, VERSION_FIELD.start)
-        head[end:VERSION_FIELD.stop] = bytes(VERSION_FIELD.stop - end)
-        f.seek(0)
-        f.write(head)
-
 
 def build(parent, art, recipe, staging: Path, calib, quiet=False):
-    from ..runtime.paddle import model_files
-
-    prog, params = model_files(parent)
+    prog, params = parent.program_files()
     made = convert(prog, params, recipe.get("target", art.target), staging / "model", recipe.get("quant_type", ""))
-    normalize_header(made)
     (name,) = [f.name for f in art.files]
     return {name: made}

@@ -11,6 +11,7 @@ import fnmatch
 import json
 from pathlib import Path
 
+from ..errors import BuildError
 
 
 def prunable(program, skip) -> list:
@@ -24,10 +25,9 @@ def prunable(program, skip) -> list:
 
 
 def build(parent, art, recipe, staging: Path, calib, quiet=False):
-    from ..eval import det_image_counts, det_metrics
+    from ..metrics import det_image_counts, det_metrics
     from ..ocr.det import postprocess
-    from ..runtime.paddle import import_paddle, model_files
-    from . import BuildError
+    from ..runtime.libs import import_paddle
 
     paddle = import_paddle()
     try:
@@ -36,7 +36,7 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False):
         raise BuildError("prune needs paddleslim: pip install 'slimocr-zoo[build]'") from None
     if parent.entry.task != "det":
         raise BuildError(f"{art.key}: the prune recipe scores det hmean; {parent.id} is a {parent.entry.task} model")
-    prog_file, params_file = model_files(parent)
+    prog_file, params_file = parent.program_files()
     paddle.enable_static()
     try:
         place = paddle.CPUPlace()

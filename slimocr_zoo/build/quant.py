@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import BuildError
+
 DEFAULT_OPS = ["conv2d", "depthwise_conv2d", "mul"]
 
 
 def build(parent, art, recipe, staging: Path, calib, quiet=False):
-    from ..runtime.paddle import import_paddle, model_files
-    from . import BuildError
+    from ..runtime.libs import import_paddle
 
     if calib is None:
         raise BuildError(f"{art.key}: quant_post needs a calibration set in its recipe")
@@ -22,7 +23,7 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False):
         from paddleslim.quant import quant_post_static
     except ImportError:
         raise BuildError("quant_post needs paddleslim: pip install 'slimocr-zoo[build]'") from None
-    prog, params = model_files(parent)
+    prog, params = parent.program_files()
     arrays = list(calib.arrays(parent.entry.input, parent.entry.task))
 
     class Samples(paddle.io.Dataset):

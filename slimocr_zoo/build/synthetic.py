@@ -60,7 +60,7 @@ def _complete_lstm_outputs(block):
 
 
 def build(parent, art, recipe, staging: Path, calib, quiet=False):
-    from ..runtime.paddle import import_paddle
+    from ..runtime.libs import import_paddle
 
     paddle = import_paddle()
     paddle.enable_static()

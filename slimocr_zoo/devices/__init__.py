@@ -2,21 +2,17 @@
 from __future__ import annotations
 
 import json
-import os
 from importlib.resources import files as _resource_files
 
+from .. import settings
 from ..errors import ZooError
-
-
-class DeviceError(ZooError):
-    """The device cannot be used as asked; the message says what to do."""
 
 
 def devices() -> dict:
     """Built-in profiles, then those of $SLIMOCR_ZOO_DEVICES (a JSON file of the same shape) over them."""
     data = json.loads((_resource_files("slimocr_zoo.manifests") / "devices.json").read_text("utf-8"))
     out = {d["id"]: d for d in data["devices"]}
-    extra = os.environ.get("SLIMOCR_ZOO_DEVICES")
+    extra = settings.devices_file()
     if extra:
         try:
             more = json.loads(open(extra, encoding="utf-8").read())["devices"]

@@ -9,7 +9,8 @@ import subprocess
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
-from . import DeviceError
+from .. import settings
+from ..errors import DeviceError
 
 INSTALL = ("install it (Debian/Ubuntu: apt-get install adb; macOS: brew install android-platform-tools; "
            "or Android's platform-tools) or point SLIMOCR_ZOO_ADB at it")
@@ -31,7 +32,7 @@ class Attached:
 
 class Adb:
     def __init__(self, exe: Optional[str] = None, timeout: float = 600):
-        self.exe = exe or os.environ.get("SLIMOCR_ZOO_ADB") or shutil.which("adb")
+        self.exe = exe or settings.adb() or shutil.which("adb")
         if not self.exe or not os.access(self.exe, os.X_OK):
             raise DeviceError(f"adb not found: {INSTALL}")
         self.timeout = timeout

@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from . import DeviceError
+from ..errors import DeviceError
+from ..files import sha256_of
 from .adb import STATES, Adb
 
 POWER_MODES = {"LITE_POWER_HIGH": 0, "LITE_POWER_LOW": 1, "LITE_POWER_FULL": 2, "LITE_POWER_NO_BIND": 3,
@@ -100,8 +101,6 @@ class Phone:
         ``{sha}`` in the name (default ``stem-{sha}.suffix``) becomes the file's short sha256, so
         different files never overwrite each other and a rerun finds them.
         """
-        from ..cache import sha256_of
-
         sha256 = sha256_of(local)
         remote = f"{self.workdir}/" + (name or f"{local.stem}-{{sha}}{local.suffix}").format(sha=sha256[:12])
         rc, out, _ = self.adb.shell(self.serial, f"sha256sum {shlex.quote(remote)} 2>/dev/null")

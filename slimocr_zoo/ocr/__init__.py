@@ -1,4 +1,6 @@
-"""OCR stages (det / cls / rec) and the end-to-end pipeline. Needs the 'paddle' or 'lite' extra."""
+"""OCR stages (det / cls / rec) and the end-to-end pipeline, one module per stage. Needs the
+'paddle' or 'lite' extra. A stage is made from a loaded model and a predictor of the runtime;
+``system.OCR`` takes stages."""
 from __future__ import annotations
 
 
@@ -10,25 +12,20 @@ def make_stage(loaded):
     m = loaded.entry
     if m.task == "dict":
         raise NoArtifactError(f"{m.id} is a dictionary, not a model: it has nothing to run")
+    charset = None
+    if m.task == "rec":  # before the predictor: a missing dictionary is said before any model loads
+        from .rec import load_charset
+
+        charset = load_charset(loaded.dependency("dictionary"), m.input.get("use_space_char", True))
     predictor = rt.create(loaded, loaded.runtime, loaded.threads)
     if m.task == "det":
         from .det import DBDetector
 
-        return DBDetector(predictor, m.input, m.postprocess)
+        return DBDetector(predictor, m.input, m.postprocess, model=loaded)
     if m.task == "cls":
         from .cls import AngleClassifier
 
-        return AngleClassifier(predictor, m.input)
-    from .. import loader
-    from .rec import CTCRecognizer, load_charset
+        return AngleClassifier(predictor, m.input, model=loaded)
+    from .rec import CTCRecognizer
 
-    d = loader.load(m.input["dictionary"], **loaded.options)
-    charset = load_charset(next(iter(d.files.values())), m.input.get("use_space_char", True))
-    return CTCRecognizer(predictor, m.input, charset)
-
-
-def pipeline(config=None, det=None, rec=None, cls=None, **kwargs):
-    """An end-to-end OCR: ``pipeline(config=3)`` (a seed row) or ``pipeline(det=..., rec=..., cls=None)``."""
-    from .system import OCR
-
-    return OCR.create(config=config, det=det, rec=rec, cls=cls, **kwargs)
+    return CTCRecognizer(predictor, m.input, charset, model=loaded)

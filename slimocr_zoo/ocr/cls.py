@@ -17,8 +17,9 @@ class ClsResult:
 
 
 class AngleClassifier:
-    def __init__(self, predictor, input_spec: dict, batch_size: int = 6):
+    def __init__(self, predictor, input_spec: dict, batch_size: int = 6, model=None):
         self.predictor, self.spec, self.batch_size = predictor, input_spec, batch_size
+        self.model = model
         self.labels = input_spec.get("labels", ["0", "180"])
         self.thresh = input_spec.get("thresh", 0.9)
 

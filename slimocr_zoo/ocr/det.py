@@ -141,8 +141,9 @@ def postprocess(prob: np.ndarray, src_hw, spec: dict):
 
 
 class DBDetector:
-    def __init__(self, predictor, input_spec: dict, post_spec: dict):
+    def __init__(self, predictor, input_spec: dict, post_spec: dict, model=None):
         self.predictor, self.input_spec, self.post_spec = predictor, input_spec, post_spec
+        self.model = model  # the loaded model it runs, when made by make_stage
 
     def probability_map(self, img: np.ndarray) -> np.ndarray:
         x, _ = preprocess(img, self.input_spec)

@@ -69,8 +69,9 @@ def ctc_decode(probs: np.ndarray, charset: List[str]) -> List[RecResult]:
 
 
 class CTCRecognizer:
-    def __init__(self, predictor, input_spec: dict, charset: List[str], batch_size: int = 6):
+    def __init__(self, predictor, input_spec: dict, charset: List[str], batch_size: int = 6, model=None):
         self.predictor, self.spec, self.charset, self.batch_size = predictor, input_spec, charset, batch_size
+        self.model = model
 
     def _probs(self, outputs, n: int) -> np.ndarray:
         c = len(self.charset)

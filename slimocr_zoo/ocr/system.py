@@ -7,6 +7,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from ..errors import ZooError
 from .geometry import crop, reading_order
 from .image import read_image
 
@@ -46,35 +47,35 @@ class OCRResult:
 
 
 class OCR:
-    def __init__(self, det, rec, cls=None, drop_score: float = 0.5):
-        from . import make_stage
+    """det -> (cls) -> rec over stages (see make_stage); ``slimocr_zoo.pipeline()`` makes one from model ids."""
 
-        self.det_model, self.rec_model, self.cls_model = det, rec, cls
-        self.det, self.rec = make_stage(det), make_stage(rec)
-        self.cls = make_stage(cls) if cls is not None else None
+    def __init__(self, det, rec, cls=None, drop_score: float = 0.5):
+        self.det, self.rec, self.cls = det, rec, cls
         self.drop_score = drop_score
 
-    @classmethod
-    def create(cls_, config=None, det=None, rec=None, cls=None, runtime="paddle", threads=None,
-               drop_score: float = 0.5, **load_kwargs):
-        from ..loader import load
-        from ..registry import get_registry
+    @property
+    def det_model(self):
+        return self.det.model
 
-        if config is not None:
-            c = get_registry().config(config)
-            det, rec, cls = det or c.det, rec or c.rec, cls or c.cls
-        if det is None or rec is None:
-            raise ValueError("pipeline needs config=N or both det= and rec=")
+    @property
+    def rec_model(self):
+        return self.rec.model
 
-        def get(x):
-            return x if x is None or not isinstance(x, str) else load(x, runtime=runtime, threads=threads, **load_kwargs)
+    @property
+    def cls_model(self):
+        return self.cls.model if self.cls is not None else None
 
-        return cls_(get(det), get(rec), get(cls), drop_score=drop_score)
+    @property
+    def models(self) -> list:
+        """The loaded models of the stages, det, cls, rec (cls only when there is one)."""
+        return [s.model for s in (self.det, self.cls, self.rec) if s is not None and s.model is not None]
 
     @property
     def ids(self) -> dict:
-        return {"det": self.det_model.id, "cls": self.cls_model.id if self.cls_model else None,
-                "rec": self.rec_model.id}
+        def mid(stage):
+            return stage.model.id if stage is not None and stage.model is not None else None
+
+        return {"det": mid(self.det), "cls": mid(self.cls), "rec": mid(self.rec)}
 
     def __call__(self, image, name: Optional[str] = None) -> OCRResult:
         t0 = time.perf_counter()
@@ -112,6 +113,4 @@ def draw(image, result: OCRResult, out_path) -> None:
         x, y = int(ln.box[0][0]), max(int(ln.box[0][1]) - 4, 10)
         cv2.putText(img, label, (x, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 255), 1, cv2.LINE_AA)
     if not cv2.imwrite(str(out_path), img):
-        from ..errors import ZooError
-
         raise ZooError(f"cannot write {out_path}: use a .png or .jpg name in a writable folder")

@@ -121,7 +121,7 @@ def _scale_into_conv(block, p: _Params) -> int:
 
 def fold(program: bytes, params: bytes) -> Optional[Folded]:
     """The rewritten program and parameters, or None when there is nothing to fold."""
-    from .paddle import import_paddle
+    from .libs import import_paddle
 
     paddle = import_paddle()
     from paddle.base.framework import _dygraph_guard

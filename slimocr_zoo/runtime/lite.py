@@ -11,42 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
 from collections import OrderedDict
-from pathlib import Path
 from typing import List
 
 import numpy as np
 
-from .. import cache
 from ..errors import RuntimeUnavailableError
+from .libs import lite_version, paddlelite
 from .nbfile import check_program, inspect_nb
-from .paddle import model_files
+from .opt import x86_nb
 
 MAX_SHAPES = 16
-
-
-def _lite():
-    if int(np.__version__.split(".")[0]) >= 2:
-        raise RuntimeUnavailableError(
-            f"numpy {np.__version__} with paddlelite 2.13 silently corrupts tensors: "
-            f"pip install 'numpy<2' (the 'lite' extra pins numpy==1.26.4)")
-    try:
-        import paddlelite.lite as lite
-    except ImportError:
-        raise RuntimeUnavailableError(
-            "Paddle Lite is not installed: pip install 'slimocr-zoo[lite]' "
-            "(paddlelite 2.13rc0 has wheels for CPython <= 3.10 only)") from None
-    return lite
-
-
-def runtime_version() -> str:
-    """The version string opt writes into ``.nb`` headers for this paddlelite (2.13rc0 -> v2.13-rc)."""
-    from importlib.metadata import version
-
-    m = re.match(r"(\d+)\.(\d+)(?:\.\d+)?(rc|b|a)?", version("paddlelite"))
-    return f"v{m.group(1)}.{m.group(2)}" + ("-rc" if m.group(3) == "rc" else "")
 
 
 def check_nb_for_x86(path, artifact=None) -> None:
@@ -64,7 +40,7 @@ def check_nb_for_x86(path, artifact=None) -> None:
         raise RuntimeUnavailableError(
             f"{path} is an int8 .nb ({info.int8_kernels} int8 kernels): x86 Paddle Lite 2.13 gives garbage for it. "
             f"Measure its accuracy through Paddle Inference (runtime='paddle') and its speed on the phone")
-    want = runtime_version()
+    want = lite_version()
     if info.version != want:
         raise RuntimeUnavailableError(
             f"{path} was built by opt {info.version}, this runtime is paddlelite {want}: "
@@ -85,30 +61,11 @@ def _quiet_stdout():
         os.close(saved)
 
 
-def opt_x86(loaded) -> Path:
-    """Convert a paddle artifact to an x86 ``.nb`` with this paddlelite's opt; cached by sha256."""
-    from ..build.opt import convert, normalize_header
-
-    prog, params = model_files(loaded)
-    check_program(prog)
-    digest = cache.sha256_of(params)[:16]
-    out = cache.home() / "built" / "nb-x86" / f"{loaded.id}-{digest}-{runtime_version()}" / "model.nb"
-    if out.is_file():
-        return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with cache.lock(str(out)):
-        if not out.is_file():
-            made = convert(prog, params, "x86", out.with_name(f"tmp{os.getpid()}"))
-            normalize_header(made)
-            os.replace(made, out)
-    return out
-
-
 class LitePredictor:
     runtime = "lite"
 
     def __init__(self, loaded, threads: int = 1, use_opt: bool = None):
-        self._lite = _lite()
+        self._lite = paddlelite()
         self.threads = threads
         art = loaded.artifact
         if art.format == "nb":
@@ -116,11 +73,11 @@ class LitePredictor:
             check_nb_for_x86(self._nb, art)
             self.mode = "nb"
         elif art.format == "paddle":
-            self._prog, self._params = model_files(loaded)
+            self._prog, self._params = loaded.program_files()
             check_program(self._prog)
             # MobileConfig has no threads on x86; CxxConfig does and loads the paddle model directly.
             if use_opt or (use_opt is None and threads == 1):
-                self._nb = opt_x86(loaded)
+                self._nb = x86_nb(loaded)
                 check_nb_for_x86(self._nb)
                 self.mode = "nb"
             else:

@@ -9,6 +9,8 @@ from typing import List
 import numpy as np
 
 from ..errors import RuntimeUnavailableError
+from .fold import fold
+from .libs import bf16_supported, paddle_inference
 from .nbfile import check_program
 
 log = logging.getLogger("slimocr_zoo")
@@ -16,49 +18,6 @@ log = logging.getLogger("slimocr_zoo")
 # the classifier's shapes between images (a few % faster end to end) but grew the pipeline's memory
 # by 650 MB over 200 images, still growing; 10 stayed near 1 GB (measured here)
 MKLDNN_SHAPES = 10
-
-
-def import_paddle():
-    """Import paddle, with the interpreter's zlib loaded first.
-
-    paddle's native libraries carry their own zlib; loaded first, its symbols shadow Python's and
-    a later Cython module that decompresses its strings with zlib (pyclipper 1.4) fails to import
-    with "zlib.error: Error -2 ... inconsistent stream state" (seen here).
-    """
-    import zlib  # noqa: F401
-
-    import paddle
-
-    return paddle
-
-
-def _inference():
-    try:
-        import_paddle()
-        import paddle.inference as pi
-    except ImportError:
-        raise RuntimeUnavailableError(
-            "Paddle Inference is not installed: pip install 'slimocr-zoo[paddle]' (paddlepaddle==2.6.2)") from None
-    return pi
-
-
-def model_files(loaded):
-    """(program, params) paths of a paddle artifact, whatever its layout."""
-    f = loaded.files
-    if loaded.artifact.layout == "program_only":
-        raise RuntimeUnavailableError(
-            f"{loaded.id}: artifact {loaded.artifact.name!r} is a program without weights and cannot run")
-    if "inference.pdmodel" in f:
-        return f["inference.pdmodel"], f["inference.pdiparams"]
-    return f["model"], f["params"]
-
-
-def bf16_supported() -> bool:
-    """Whether this CPU runs oneDNN's bfloat16 kernels fast (AVX512-BF16 or AMX)."""
-    import_paddle()
-    from paddle.base import core
-
-    return bool(core.supports_bfloat16_fast_performance())
 
 
 def _check_bf16(mkldnn: bool) -> None:
@@ -71,11 +30,8 @@ def _check_bf16(mkldnn: bool) -> None:
             "faster, or fall back; use precision='fp32'")
 
 
-
 @functools.lru_cache(maxsize=8)
 def _fold_cached(prog: str, params: str, stamp: tuple):
-    from .fold import fold
-
     with open(prog, "rb") as a, open(params, "rb") as b:
         return fold(a.read(), b.read())
 
@@ -95,10 +51,10 @@ class PaddlePredictor:
     runtime = "paddle"
 
     def __init__(self, loaded, threads: int, mkldnn: bool = True, precision: str = "fp32", fold: bool = True):
-        pi = _inference()
+        pi = paddle_inference()
         if precision == "bf16":
             _check_bf16(mkldnn)
-        prog, params = model_files(loaded)
+        prog, params = loaded.program_files()
         check_program(prog)
         folded = _folded(prog, params) if fold else None
         if folded is None:

@@ -1,0 +1,149 @@
+"""The public API: ``load`` (resolve -> cached? -> fetch or build -> runnable), ``build`` and
+``pipeline``. This is the layer that ties the others together: the registry says what a model
+is, fetch and build put its files in the cache, ocr runs them.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from . import build as _recipes
+from . import cache, fetch
+from .artifacts import LoadedArtifact, by_name_only, candidates, check_precision, default_runtime, dependencies, no_artifact
+from .errors import BuildError, DownloadError, ZooError
+from .registry import Artifact, Model, get_registry
+
+
+class LoadedModel(LoadedArtifact):
+    """A loaded model that runs: ``m(image)``; its stage (predictor + pre/post-processing) is built on first use."""
+
+    @cached_property
+    def stage(self):
+        """The runnable stage (DBDetector, AngleClassifier, CTCRecognizer), built on first use."""
+        from .ocr import make_stage
+
+        return make_stage(self)
+
+    def __call__(self, image):
+        """det: DetResult; cls: ClsResult; rec: RecResult (a list of them for a list of crops)."""
+        from .ocr.image import read_image
+
+        if self.entry.task == "det":
+            return self.stage(read_image(image))
+        many = isinstance(image, (list, tuple))
+        crops = [read_image(i) for i in (image if many else [image])]
+        out = self.stage(crops)
+        return out if many else out[0]
+
+
+def is_cached(art: Artifact) -> bool:
+    """The one meaning of "cached" for an artifact: every file verified in the cache; for a recipe
+    artifact, built by the recipe the manifest has now and unchanged since."""
+    return _recipes.is_built(art) if art.recipe else all(fetch.is_cached(f) for f in art.files)
+
+
+def _net(mirror, offline, quiet, require_pinned) -> dict:
+    mirrors = [mirror] if isinstance(mirror, (str, Path)) else list(mirror or [])
+    return {"mirror": [str(m) for m in mirrors], "offline": offline, "quiet": quiet, "require_pinned": require_pinned}
+
+
+def _files(art: Artifact, net: dict, force: bool = False) -> Dict[str, Path]:
+    """The artifact's files in the cache: found, fetched, or built (its parent loaded first)."""
+    if art.recipe:
+        if not force and _recipes.is_built(art):
+            return {f.name: cache.file_path(f.path) for f in art.files}
+        recipe = art.recipe
+        parent = _load(recipe["parent"], None, None, recipe.get("parent_artifact"), net)
+        return _recipes.build(art, parent, force=force, quiet=net["quiet"])
+    if all(fetch.is_cached(f) for f in art.files):
+        return {f.name: cache.file_path(f.path) for f in art.files}
+    opts = fetch.Options.from_env(mirrors=net["mirror"], offline=net["offline"], quiet=net["quiet"],
+                                  require_pinned=net["require_pinned"])
+    return fetch.fetch(art, opts)
+
+
+def _deps(model: Model, net: dict) -> Dict[str, Path]:
+    out = {}
+    for role, dep_id in dependencies(model).items():
+        dep = _load(dep_id, None, None, None, net)
+        out[role] = next(iter(dep.files.values()))
+    return out
+
+
+def _load(id, format, target, artifact, net, runtime=None, threads=None, precision="fp32") -> LoadedModel:
+    model = get_registry().resolve(id)
+    arts = candidates(model, format, target, artifact)
+    if not arts:
+        raise no_artifact(model, format, target, artifact)
+    check_precision(precision, default_runtime(arts[0], runtime))  # before any download
+
+    def made(a, files):
+        return LoadedModel.of(model, a, files, runtime, threads, net, precision, deps=_deps(model, net))
+
+    for a in arts:  # a verified copy already in the cache wins: no network at all
+        if is_cached(a):
+            return made(a, _files(a, net))
+    errors: List[Exception] = []
+    for a in arts:
+        try:
+            return made(a, _files(a, net))
+        except (DownloadError, BuildError) as e:
+            errors.append(e)
+    hidden = by_name_only(model)
+    hint = f" (a latency-only or incomplete artifact is there by name: artifact={hidden[0]!r})" if hidden else ""
+    if len(errors) == 1:
+        raise type(errors[0])(f"{errors[0]}{hint}")
+    kind = type(errors[0]) if len({type(e) for e in errors}) == 1 else ZooError
+    raise kind(f"no artifact of {model.id} could be had{hint}:\n  " + "\n  ".join(str(e) for e in errors))
+
+
+def load(id: str, format: Optional[str] = None, target: Optional[str] = None, *,
+         artifact: Optional[str] = None, mirror=None, offline: Optional[bool] = None,
+         quiet: bool = False, require_pinned: bool = False, runtime: Optional[str] = None,
+         threads: Optional[int] = None, precision: str = "fp32") -> LoadedModel:
+    """Fetch (or find in the cache, or build) a model's files, verified, and return it runnable.
+
+    ``format`` is ``"paddle"``, ``"nb"`` or ``"text"``; ``target`` ``"arm"`` or ``"x86"`` for
+    ``nb``. ``mirror`` is a base URL or local directory (or a list) tried before the
+    manifest's own sources, in addition to ``SLIMOCR_ZOO_MIRROR``. ``runtime`` and ``threads``
+    are used when the model is run (``m(image)``); the runtime defaults to Paddle Lite for
+    ``nb`` artifacts and Paddle Inference otherwise. ``precision="bf16"`` runs Paddle Inference's
+    oneDNN kernels in bfloat16 on CPUs with AVX512-BF16 or AMX (faster; outputs differ slightly).
+    A recognizer's dictionary is fetched with it.
+    """
+    return _load(id, format, target, artifact, _net(mirror, offline, quiet, require_pinned), runtime, threads,
+                 precision)
+
+
+def build(model_id: str, artifact: Optional[str] = None, force: bool = False, quiet: bool = False, *,
+          mirror=None, offline: Optional[bool] = None, require_pinned: bool = False) -> LoadedModel:
+    """Build (or find built) a recipe artifact of a model, its parents first; ``force`` builds it again."""
+    model = get_registry().resolve(model_id)
+    arts = [a for a in model.artifacts if a.recipe and (artifact is None or a.name == artifact)]
+    if not arts:
+        raise BuildError(f"{model.id} has no recipe artifact{f' named {artifact!r}' if artifact else ''}: "
+                         f"its artifacts are {[a.name for a in model.artifacts]}")
+    net = _net(mirror, offline, quiet, require_pinned)
+    return LoadedModel.of(model, arts[0], _files(arts[0], net, force=force), options=net, deps=_deps(model, net))
+
+
+def pipeline(config=None, det=None, rec=None, cls=None, *, runtime: str = "paddle", threads: Optional[int] = None,
+             drop_score: float = 0.5, **load_kwargs):
+    """End-to-end OCR: ``pipeline(config=3)`` (a seed row, or ``"DET+REC"``) or ``pipeline(det=..., rec=...,
+    cls=None)``; models are ids (loaded with ``load_kwargs``) or loaded models. Returns an ``ocr.system.OCR``."""
+    from .ocr.system import OCR
+
+    if config is not None:
+        c = get_registry().config(config)
+        det, rec, cls = det or c.det, rec or c.rec, cls or c.cls
+    if det is None or rec is None:
+        raise ValueError("pipeline needs config=N or both det= and rec=")
+
+    def stage(x):
+        if x is None:
+            return None
+        m = load(x, runtime=runtime, threads=threads, **load_kwargs) if isinstance(x, str) else x
+        return m.stage
+
+    return OCR(stage(det), stage(rec), stage(cls), drop_score=drop_score)

@@ -1,0 +1,81 @@
+"""opt: a paddle model -> a Paddle Lite ``.nb`` for a target (arm for the phone, x86 here),
+optionally with opt's weight-only quantization (QUANT_INT8 / QUANT_INT16).
+
+opt runs in a child process: it prints from C++ and aborts the process on models it cannot read.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .. import cache
+from ..errors import BuildError
+from ..files import sha256_of
+from .libs import lite_version
+from .nbfile import check_program
+
+_CODE = """
+import sys, paddlelite.lite as l
+prog, params, target, out, quant = sys.argv[1:6]
+o = l.Opt()
+o.set_model_file(prog)
+o.set_param_file(params)
+o.set_valid_places(target)
+o.set_model_type("naive_buffer")
+if quant:
+    o.set_quant_model(True)
+    o.set_quant_type(quant)
+o.set_optimize_out(out)
+o.run()
+"""
+
+VERSION_FIELD = slice(2, 18)  # uint16 2, then the opt version in a 16-byte char field
+
+
+def convert(prog: Path, params: Path, target: str, out_stem: Path, quant_type: str = "") -> Path:
+    """Run opt; returns ``out_stem.nb`` with a reproducible header."""
+    check_program(prog)
+    r = subprocess.run([sys.executable, "-c", _CODE, str(prog), str(params), target, str(out_stem), quant_type],
+                       capture_output=True, text=True)
+    made = out_stem.with_name(out_stem.name + ".nb")
+    if r.returncode != 0 or not made.is_file():
+        tail = " | ".join((r.stderr or r.stdout).strip().splitlines()[-3:])
+        hint = ""
+        if "conv2d_transpose" in (r.stderr + r.stdout) and target == "x86":
+            hint = " (an int8 conv2d_transpose has no x86 kernel: quantize conv2d/depthwise_conv2d/mul only)"
+        raise BuildError(f"paddle_lite_opt --valid_targets={target} failed on {prog} (exit {r.returncode}){hint}: {tail}")
+    normalize_header(made)
+    return made
+
+
+def normalize_header(path: Path) -> None:
+    """Zero the bytes after the version string's NUL in the header.
+
+    opt 2.13 leaves uninitialized stack bytes there (seen here: 3 bytes differ between two
+    conversions of the same model, nothing else); zeroing them makes builds reproducible
+    byte for byte, and the reader stops at the NUL anyway.
+    """
+    with open(path, "r+b") as f:
+        head = bytearray(f.read(VERSION_FIELD.stop))
+        end = head.index(0, VERSION_FIELD.start)
+        head[end:VERSION_FIELD.stop] = bytes(VERSION_FIELD.stop - end)
+        f.seek(0)
+        f.write(head)
+
+
+def x86_nb(loaded) -> Path:
+    """A paddle artifact converted to an x86 ``.nb`` by this paddlelite's opt; cached by sha256."""
+    prog, params = loaded.program_files()
+    check_program(prog)
+    digest = sha256_of(params)[:16]
+    out = cache.home() / "built" / "nb-x86" / f"{loaded.id}-{digest}-{lite_version()}" / "model.nb"
+    if out.is_file():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with cache.lock(str(out)):
+        if not out.is_file():
+            made = convert(prog, params, "x86", out.with_name(f"tmp{os.getpid()}"))
+            os.replace(made, out)
+    return out
