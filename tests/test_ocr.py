@@ -16,20 +16,7 @@ from conftest import SHARED
 IMG = SHARED / "data/icdar2015_det/images/img_2.jpg"
 
 
-# --- pure functions: no Paddle needed ------------------------------------------------------
-
-def test_ctc_decode_merges_repeats_and_drops_blanks():
-    from slimocr_zoo.ocr.rec import ctc_decode
-
-    charset = ["blank", "a", "b", " "]
-    steps = [1, 1, 0, 1, 2, 2, 0, 3, 0]  # a a _ a b b _ ' ' _
-    probs = np.full((1, len(steps), 4), 0.1, np.float32)
-    for t, k in enumerate(steps):
-        probs[0, t, k] = 0.7
-    (r,) = ctc_decode(probs, charset)
-    assert r.text == "aab " and r.score == pytest.approx(0.7)
-    assert ctc_decode(np.eye(4, dtype=np.float32)[[0, 0]][None], charset)[0].text == ""
-
+# --- pre-processing (pure functions and metrics: test_pure.py) ------------------------------
 
 def test_rec_width_policies():
     from slimocr_zoo.ocr.rec import batch_width, resize_norm
@@ -49,39 +36,6 @@ def test_det_resize_follows_the_spec():
     img = np.zeros((720, 1280, 3), np.uint8)
     assert resize_for_det(img, {"limit_type": "max", "limit_side_len": 960, "multiple": 32})[0].shape == (544, 960, 3)
     assert resize_for_det(img, {"limit_type": "min", "limit_side_len": 736, "multiple": 32})[0].shape == (736, 1312, 3)
-
-
-def test_det_counts_follow_icdar2015():
-    from slimocr_zoo.metrics import det_image_counts, det_metrics
-
-    sq = lambda x, y, s=10: [[x, y], [x + s, y], [x + s, y + s], [x, y + s]]  # noqa: E731
-    gt = [{"transcription": "A", "points": sq(0, 0)}, {"transcription": "B", "points": sq(100, 0)},
-          {"transcription": "###", "points": sq(200, 0, 40)}]
-    preds = [sq(1, 1), sq(210, 10), sq(300, 300)]  # a hit, one inside don't-care, a false alarm
-    assert det_image_counts(gt, preds) == (1, 2, 2)
-    m = det_metrics([(1, 2, 2), (1, 1, 2)])
-    assert (m["recall"], m["precision"]) == (2 / 3, 0.5) and m["hmean"] == pytest.approx(2 * (2 / 3) * 0.5 / (2 / 3 + 0.5))
-    assert det_image_counts(gt, [sq(5, 5)])[0] == 0  # IoU 25/175 < 0.5
-
-
-def test_rec_metrics():
-    from slimocr_zoo.metrics import rec_metrics
-
-    m = rec_metrics(["Hello", "wor ld", "x-1"], ["hello", "world", "X1"])
-    assert m["accuracy"] == pytest.approx(1 / 3)  # spaces ignored, case kept
-    assert m["accuracy_alnum_nocase"] == 1.0
-    assert 0 < m["norm_edit_similarity"] < 1
-
-
-def test_bad_label_lines_are_named(tmp_path):
-    from slimocr_zoo.data import read_det_labels, read_rec_labels
-
-    (tmp_path / "l.txt").write_text("img.jpg\t[{]\n")
-    with pytest.raises(ValueError, match=r"l.txt:1"):
-        read_det_labels(tmp_path / "l.txt")
-    (tmp_path / "r.txt").write_text("ok.png\tA\nno-tab-here\n")
-    with pytest.raises(ValueError, match=r"r.txt:2"):
-        read_rec_labels(tmp_path / "r.txt")
 
 
 # --- images ---------------------------------------------------------------------------------
@@ -204,9 +158,9 @@ def test_eval_cli_writes_results(tmp_path, shared_models):
 
 @pytest.mark.paddle
 def test_eval_refuses_a_task_it_cannot_score(shared_models):
-    from slimocr_zoo.eval import main
+    from slimocr_zoo.cli import main
 
-    assert main(["--models", "ch_ppocr_mobile_v2.0_cls", "--runtime", "paddle", "--limit", "1",
+    assert main(["eval", "--models", "ch_ppocr_mobile_v2.0_cls", "--runtime", "paddle", "--limit", "1",
                  "--data", str(SHARED / "data"), "--mirror", str(shared_models)]) == 1
 
 

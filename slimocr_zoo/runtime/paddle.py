@@ -9,7 +9,7 @@ from typing import List
 import numpy as np
 
 from ..errors import RuntimeUnavailableError
-from .fold import fold
+from . import fold
 from .libs import bf16_supported, paddle_inference
 from .nbfile import check_program
 
@@ -33,7 +33,7 @@ def _check_bf16(mkldnn: bool) -> None:
 @functools.lru_cache(maxsize=8)
 def _fold_cached(prog: str, params: str, stamp: tuple):
     with open(prog, "rb") as a, open(params, "rb") as b:
-        return fold(a.read(), b.read())
+        return fold.fold(a.read(), b.read())
 
 
 def _folded(prog, params):

@@ -1,0 +1,126 @@
+"""Pure functions (metrics, CTC decoding, stats, label files, configurations, results files, atomic
+writes): they need numpy, shapely and rapidfuzz (the 'test' extra), never OpenCV or Paddle, so they
+run in the core suite too."""
+import json
+
+import numpy as np
+import pytest
+
+from slimocr_zoo.errors import UnknownConfigError, ZooError
+from slimocr_zoo.registry import get_registry
+
+
+def test_ctc_decode_merges_repeats_and_drops_blanks():
+    from slimocr_zoo.ocr.rec import ctc_decode
+
+    charset = ["blank", "a", "b", " "]
+    steps = [1, 1, 0, 1, 2, 2, 0, 3, 0]  # a a _ a b b _ ' ' _
+    probs = np.full((1, len(steps), 4), 0.1, np.float32)
+    for t, k in enumerate(steps):
+        probs[0, t, k] = 0.7
+    (r,) = ctc_decode(probs, charset)
+    assert r.text == "aab " and r.score == pytest.approx(0.7)
+    assert ctc_decode(np.eye(4, dtype=np.float32)[[0, 0]][None], charset)[0].text == ""
+
+
+def test_det_counts_follow_icdar2015():
+    from slimocr_zoo.metrics import det_image_counts, det_metrics
+
+    sq = lambda x, y, s=10: [[x, y], [x + s, y], [x + s, y + s], [x, y + s]]  # noqa: E731
+    gt = [{"transcription": "A", "points": sq(0, 0)}, {"transcription": "B", "points": sq(100, 0)},
+          {"transcription": "###", "points": sq(200, 0, 40)}]
+    preds = [sq(1, 1), sq(210, 10), sq(300, 300)]  # a hit, one inside don't-care, a false alarm
+    assert det_image_counts(gt, preds) == (1, 2, 2)
+    m = det_metrics([(1, 2, 2), (1, 1, 2)])
+    assert (m["recall"], m["precision"]) == (2 / 3, 0.5) and m["hmean"] == pytest.approx(2 * (2 / 3) * 0.5 / (2 / 3 + 0.5))
+    assert det_image_counts(gt, [sq(5, 5)])[0] == 0  # IoU 25/175 < 0.5
+
+
+def test_rec_metrics():
+    from slimocr_zoo.metrics import rec_metrics
+
+    m = rec_metrics(["Hello", "wor ld", "x-1"], ["hello", "world", "X1"])
+    assert m["accuracy"] == pytest.approx(1 / 3)  # spaces ignored, case kept
+    assert m["accuracy_alnum_nocase"] == 1.0
+    # Levenshtein: Hello/hello 1 of 5, world/world 0, x-1/X1 2 of 3
+    assert m["norm_edit_similarity"] == pytest.approx(1 - (1 / 5 + 0 + 2 / 3) / 3)
+
+
+def test_bad_label_lines_are_named(tmp_path):
+    from slimocr_zoo.data import read_det_labels, read_rec_labels
+
+    (tmp_path / "l.txt").write_text("img.jpg\t[{]\n")
+    with pytest.raises(ValueError, match=r"l.txt:1"):
+        read_det_labels(tmp_path / "l.txt")
+    (tmp_path / "r.txt").write_text("ok.png\tA\nno-tab-here\n")
+    with pytest.raises(ValueError, match=r"r.txt:2"):
+        read_rec_labels(tmp_path / "r.txt")
+
+
+def test_stats():
+    from slimocr_zoo.bench.stats import summarize
+
+    s = summarize([5, 1, 3, 2, 4, 6, 7, 8, 9, 10])
+    assert (s["min"], s["median"], s["p90"], s["max"], s["n"]) == (1, 5.5, 9, 10, 10)
+    assert s["mean"] == 5.5 and s["std"] == pytest.approx(np.std(np.arange(1, 11)))
+    assert summarize([3.0])["median"] == 3.0
+    with pytest.raises(ValueError):
+        summarize([])
+
+
+def test_a_configuration_is_a_row_or_a_pair():
+    reg = get_registry()
+    assert reg.config(3) is reg.config("3") is reg.configs[3]
+    pair = reg.config("ch_ppocr_mobile_v1.1_det+ch_PP-OCRv4_rec")  # an alias resolves to its id
+    assert (pair.id, pair.det, pair.rec, pair.cls) == ("MobileNetV3_DB+ch_PP-OCRv4_rec", "MobileNetV3_DB",
+                                                       "ch_PP-OCRv4_rec", None)
+    assert reg.config("MobileNetV3_DB+ch_PP-OCRv4_rec+ch_ppocr_mobile_v2.0_cls").cls == "ch_ppocr_mobile_v2.0_cls"
+    for bad, says in (("9", "unknown configuration 9"), ("MobileNetV3_DB", "neither a configuration row"),
+                      ("a+b+c+d", "neither"), ("ch_PP-OCRv4_rec+MobileNetV3_DB", "rec model where a det model goes")):
+        with pytest.raises(UnknownConfigError, match=says):
+            reg.config(bad)
+
+
+def test_results_save_read_and_refuse(tmp_path):
+    from slimocr_zoo import results
+
+    doc = results.header("eval", "slimocr-zoo eval --limit 1", runs=[])
+    assert doc["kind"] == "eval" and doc["command"].endswith("--limit 1") and doc["environment"]["numpy"]
+    p = tmp_path / "sub" / "r.json"
+    results.save(doc, p)
+    assert results.read(p, "eval") == json.loads(p.read_text()) == doc
+    assert [x.name for x in p.parent.iterdir()] == ["r.json"]  # no temporary left beside it
+    with pytest.raises(ZooError, match="not a bench results file"):
+        results.read(p, "bench")
+    p.write_text("{")
+    with pytest.raises(ZooError, match="not JSON"):
+        results.read(p)
+    with pytest.raises(ZooError, match="no results file"):
+        results.read(tmp_path / "missing.json")
+
+
+def test_atomic_write_leaves_the_old_file_on_error(tmp_path):
+    from slimocr_zoo.files import replacing, sha256_of, write_atomic
+
+    p = tmp_path / "a.txt"
+    write_atomic(p, "old")
+    with pytest.raises(KeyboardInterrupt):
+        with replacing(p) as tmp:
+            tmp.write_text("half")
+            raise KeyboardInterrupt
+    assert p.read_text() == "old" and [x.name for x in tmp_path.iterdir()] == ["a.txt"]
+    write_atomic(p, b"new")
+    import hashlib
+
+    assert sha256_of(p) == hashlib.sha256(b"new").hexdigest()
+
+
+def test_settings_are_read_when_asked(monkeypatch, tmp_path):
+    from slimocr_zoo import settings
+
+    monkeypatch.setenv("SLIMOCR_ZOO_MIRROR", "http://a/, /b  http://c")
+    monkeypatch.setenv("SLIMOCR_ZOO_OFFLINE", "Yes")
+    monkeypatch.setenv("SLIMOCR_ZOO_RETRIES", "not a number")
+    assert settings.mirrors() == ["http://a/", "/b", "http://c"] and settings.offline() and settings.retries() == 3
+    monkeypatch.setenv("SLIMOCR_ZOO_OFFLINE", "0")
+    assert not settings.offline()
