@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import slimocr_zoo  # noqa: E402
-from slimocr_zoo import eval as ev  # noqa: E402
+from slimocr_zoo import data, metrics  # noqa: E402
+from slimocr_zoo.files import sha256_of  # noqa: E402
+from slimocr_zoo.results import environment  # noqa: E402
 from slimocr_zoo.ocr.image import read_image  # noqa: E402
 
 DETS = ["MobileNetV3_DB", "ch_PP-OCRv4_det"]
@@ -42,8 +44,8 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks")
     a = p.parse_args()
-    det_items = ev.read_det_labels(a.data / "icdar2015_det/labels.txt")[: a.limit]
-    rec_items = ev.read_rec_labels(a.data / "icdar2015_rec/labels.txt")[: a.limit and a.limit * 4]
+    det_items = data.read_det_labels(a.data / "icdar2015_det/labels.txt")[: a.limit]
+    rec_items = data.read_rec_labels(a.data / "icdar2015_rec/labels.txt")[: a.limit and a.limit * 4]
     load = lambda mid, **kw: slimocr_zoo.load(mid, mirror=a.mirror, threads=a.threads, quiet=True, **kw)  # noqa: E731
 
     # --- ours ---
@@ -81,8 +83,8 @@ def main():
     rows = []
     for mid in DETS:
         gts = [gt for _, gt in det_items]
-        mine = ev.det_metrics([ev.det_image_counts(g, b) for g, b in zip(gts, ours["det"][mid])])
-        theirs = ev.det_metrics([ev.det_image_counts(g, ref["det"][mid][str(pth)]) for g, (pth, _) in
+        mine = metrics.det_metrics([metrics.det_image_counts(g, b) for g, b in zip(gts, ours["det"][mid])])
+        theirs = metrics.det_metrics([metrics.det_image_counts(g, ref["det"][mid][str(pth)]) for g, (pth, _) in
                                  zip(gts, det_items)])
         same = sum(np.array_equal(np.asarray(b, np.float32).reshape(-1, 4, 2),
                                   np.asarray(ref["det"][mid][str(pth)], np.float32).reshape(-1, 4, 2))
@@ -94,7 +96,7 @@ def main():
                      "detail": f"identical boxes on {same}/{len(det_items)} images"})
     for mid in RECS:
         labels = [t for _, t in rec_items]
-        mine, theirs = ev.rec_metrics(ours["rec"][mid], labels), ev.rec_metrics(ref["rec"][mid], labels)
+        mine, theirs = metrics.rec_metrics(ours["rec"][mid], labels), metrics.rec_metrics(ref["rec"][mid], labels)
         same = sum(x == y for x, y in zip(ours["rec"][mid], ref["rec"][mid]))
         diff = abs(mine["accuracy"] - theirs["accuracy"]) * 100
         rows.append({"check": f"rec accuracy {mid}", "ours": round(mine["accuracy"] * 100, 2),
@@ -114,13 +116,13 @@ def main():
                      "difference_points": None, "target": "max |diff| <= 1e-3", "ok": worst <= 1e-3,
                      "detail": f"{min(a.lite_images, len(det_items))} images"})
 
-    env = ev.environment()
+    env = environment()
     env["paddleocr_reference"] = ref_version
     doc = {"kind": "parity", "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "command": "python benchmarks/parity.py " + " ".join(sys.argv[1:]), "environment": env,
            "data": {"det_images": len(det_items), "rec_crops": len(rec_items),
-                    "det_labels_sha256": ev.file_sha256(a.data / "icdar2015_det/labels.txt"),
-                    "rec_labels_sha256": ev.file_sha256(a.data / "icdar2015_rec/labels.txt")},
+                    "det_labels_sha256": sha256_of(a.data / "icdar2015_det/labels.txt"),
+                    "rec_labels_sha256": sha256_of(a.data / "icdar2015_rec/labels.txt")},
            "rows": rows}
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "parity.json").write_text(json.dumps(doc, indent=1) + "\n")

@@ -17,6 +17,8 @@ sys.path.insert(0, str(ROOT))
 
 import slimocr_zoo  # noqa: E402
 from slimocr_zoo import eval as ev  # noqa: E402
+from slimocr_zoo.files import sha256_of  # noqa: E402
+from slimocr_zoo.results import environment  # noqa: E402
 
 DETS = ["MobileNetV3_DB", "SlimTextDet", "SlimTextDet_quat_pruning", "SlimTextDet_pruning"]
 RECS = ["MobileNetV3_CRNN", "SlimTextRec"]
@@ -42,7 +44,7 @@ def main():
         row = {"model": mid, "task": m.task, "paddle_artifact": paddle_art, "synthetic": synthetic,
                "paddle_bytes": sum(f.stat().st_size for f in pm.files.values() if f.suffix != ".json"),
                "arm_nb_bytes": arm.files["model.nb"].stat().st_size,
-               "arm_nb_sha256": ev.file_sha256(arm.files["model.nb"]),
+               "arm_nb_sha256": sha256_of(arm.files["model.nb"]),
                "precision": pm.artifact.precision or "fp32", "reported": m.reported}
         if m.task == "det":
             row["boxes_on_img_2_paddle"] = len(pm(img))
@@ -56,7 +58,7 @@ def main():
         rows.append(row)
         print(f"{mid}: {row.get('hmean', '-')}", file=sys.stderr)
     doc = {"kind": "seed-models", "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-           "command": "python benchmarks/seed_models.py " + " ".join(sys.argv[1:]), "environment": ev.environment(),
+           "command": "python benchmarks/seed_models.py " + " ".join(sys.argv[1:]), "environment": environment(),
            "rows": rows}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")

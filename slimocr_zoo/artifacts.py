@@ -28,8 +28,8 @@ def check_precision(precision: str, runtime: str) -> None:
         raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
     if precision == "bf16" and runtime != "paddle":
         raise RuntimeUnavailableError(
-            f"precision='bf16' is Paddle Inference's (oneDNN) only; Paddle Lite x86 has no bfloat16 "
-            f"kernels: use runtime='paddle' or precision='fp32'")
+            "precision='bf16' is Paddle Inference's (oneDNN) only; Paddle Lite x86 has no bfloat16 "
+            "kernels: use runtime='paddle' or precision='fp32'")
 
 
 def dependencies(model: Model) -> Dict[str, str]:

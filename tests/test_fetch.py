@@ -5,7 +5,6 @@ from pathlib import Path
 import pytest
 
 import slimocr_zoo
-from slimocr_zoo import cache
 from slimocr_zoo.errors import DownloadError, OfflineError
 
 PARAMS = "ppocr_v1.1_det/params"

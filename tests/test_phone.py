@@ -1,6 +1,5 @@
 """The phone benchmark through the real adb client against the emulated phone (tests/phone)."""
 import json
-import subprocess
 
 import pytest
 

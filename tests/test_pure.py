@@ -124,3 +124,12 @@ def test_settings_are_read_when_asked(monkeypatch, tmp_path):
     assert settings.mirrors() == ["http://a/", "/b", "http://c"] and settings.offline() and settings.retries() == 3
     monkeypatch.setenv("SLIMOCR_ZOO_OFFLINE", "0")
     assert not settings.offline()
+
+
+def test_every_variable_the_package_reads_is_documented():
+    from pathlib import Path
+
+    from slimocr_zoo import settings
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    assert [v for v in settings.VARIABLES if f"`{v}" not in readme] == []

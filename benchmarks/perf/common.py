@@ -13,7 +13,7 @@ SHARED = ROOT.parent / "shared"
 
 
 def environment() -> dict:
-    from slimocr_zoo.eval import environment as env
+    from slimocr_zoo.results import environment as env
 
     return env()
 

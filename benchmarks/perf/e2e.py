@@ -24,8 +24,7 @@ DET736 = {"limit_type": "min", "limit_side_len": 736}  # RapidOCR 1.4's det resi
 
 
 def ours(pipeline: str, threads: int):
-    from slimocr_zoo import load
-    from slimocr_zoo.loader import LoadedModel
+    from slimocr_zoo import LoadedModel, load
     from slimocr_zoo.ocr.system import OCR
 
     runtime, precision = ("paddle", "bf16") if pipeline == "paddle-bf16" else (pipeline, "fp32")
@@ -35,7 +34,7 @@ def ours(pipeline: str, threads: int):
     det = load("ch_PP-OCRv4_det", **nb, **kw)
     det = LoadedModel.of(dataclasses.replace(det.entry, input={**det.entry.input, **DET736}), det.artifact, det.files,
                          runtime, threads, det.options, precision)
-    return OCR(det, load("ch_PP-OCRv4_rec", **nb, **kw), load("ch_ppocr_mobile_v2.0_cls", **kw))
+    return OCR(det.stage, load("ch_PP-OCRv4_rec", **nb, **kw).stage, load("ch_ppocr_mobile_v2.0_cls", **kw).stage)
 
 
 class Rapid:
@@ -70,11 +69,11 @@ def main() -> int:
     a = ap.parse_args()
     n = 20 if a.quick else a.images
     runtimes = a.runtimes or (["paddle", "paddle-bf16"] if a.quick else ["paddle", "paddle-bf16", "lite"])
-    from slimocr_zoo.runtime.paddle import bf16_supported
+    from slimocr_zoo.runtime.libs import bf16_supported
 
     if a.runtimes is None and not bf16_supported():
         runtimes.remove("paddle-bf16")
-    from slimocr_zoo.eval import read_det_labels
+    from slimocr_zoo.data import read_det_labels
     from slimocr_zoo.ocr.image import read_image
 
     images = [p for p, _ in read_det_labels(SHARED / "data/icdar2015_det/labels.txt")[:n]]

@@ -17,7 +17,7 @@ from e2e import DET736  # noqa: E402
 
 
 def rec_accuracy(stage, predictor, crops, labels) -> float:
-    from slimocr_zoo.eval import rec_metrics
+    from slimocr_zoo.metrics import rec_metrics
 
     stage.predictor, kept = predictor, stage.predictor
     try:
@@ -34,11 +34,12 @@ def main() -> int:
     import numpy as np
 
     from slimocr_zoo import load
-    from slimocr_zoo.eval import read_rec_labels
+    from slimocr_zoo.data import read_rec_labels
     from slimocr_zoo.ocr.det import preprocess
     from slimocr_zoo.ocr.image import read_image
     from slimocr_zoo.ocr.rec import resize_norm
-    from slimocr_zoo.runtime.paddle import PaddlePredictor, bf16_supported
+    from slimocr_zoo.runtime.libs import bf16_supported
+    from slimocr_zoo.runtime.paddle import PaddlePredictor
 
     img = read_image(SHARED / "data/icdar2015_det/images/img_2.jpg")
     words = read_rec_labels(SHARED / "data/icdar2015_rec/labels.txt")[:400 if a.quick else None]

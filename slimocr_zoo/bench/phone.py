@@ -8,7 +8,6 @@ figure is det + the sum over its boxes of rec. Pre/post-processing on the phone 
 from __future__ import annotations
 
 import datetime
-import os
 import re
 import sys
 import threading

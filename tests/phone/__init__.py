@@ -68,7 +68,7 @@ class Phone:
 if [ $# -eq 0 ]; then sed 's/^\\([^=]*\\)=\\(.*\\)$/[\\1]: [\\2]/' "{r}/props"; exit 0; fi
 v=$(grep -m1 "^$1=" "{r}/props" | cut -d= -f2-); echo "${{v:-$2}}"
 """)
-        _script(bin_ / "taskset", f"""#!/bin/sh
+        _script(bin_ / "taskset", """#!/bin/sh
 # toybox taskset MASK CMD...: the mask must name cores this phone has (8)
 mask=$((0x$1)); shift
 if [ $mask -le 0 ] || [ $mask -ge 256 ]; then echo "taskset: sched_setaffinity: Invalid argument" >&2; exit 1; fi
@@ -137,7 +137,7 @@ echo "/dev/block/dm-5 115397500 $((115397500 - free)) $free  50% /data"
 
     def write_file(self, path, data: bytes, mode: int):
         if len(data) > self.free_kb * 1024:
-            return f"write failed: No space left on device"
+            return "write failed: No space left on device"
         p = self.local(path)
         try:
             p.parent.mkdir(parents=True, exist_ok=True)

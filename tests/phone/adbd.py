@@ -214,7 +214,7 @@ def sync_service(phone, s: Stream) -> None:
         elif req == b"RECV":
             data = phone.read_file(path)
             if data is None:
-                s.write(_fail(f"open failed: No such file or directory"))
+                s.write(_fail("open failed: No such file or directory"))
                 continue
             for i in range(0, len(data), 64 * 1024):
                 s.write(b"DATA" + struct.pack("<I", len(data[i:i + 65536])) + data[i:i + 65536])
