@@ -379,7 +379,8 @@ def _config_arg(p: argparse.ArgumentParser) -> None:
                    help="a configuration: a seed row (0-3) or a pair of model ids joined by +")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(entry: Optional[tuple] = None) -> argparse.ArgumentParser:
+    """``entry``: (command, prog) when run as ``python -m slimocr_zoo.X``: that command's usage names it so."""
     common = _common(top=False)
     p = argparse.ArgumentParser(prog="slimocr-zoo", description="The SlimOCR model zoo: list, inspect and download "
                                 "PaddleOCR's compressed mobile OCR models, verified; run, evaluate and benchmark them.",
@@ -388,7 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name, func, help, parents=()):
-        s = sub.add_parser(name, parents=[common, *parents], help=help, description=help)
+        named = {"prog": entry[1]} if entry and entry[0] == name else {}
+        s = sub.add_parser(name, parents=[common, *parents], help=help, description=help, **named)
         s.set_defaults(func=func, parser=s)
         return s
 
@@ -491,9 +493,7 @@ def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> int:
     """``prog``: how the user ran the command, when not as ``slimocr-zoo`` (``python -m slimocr_zoo.bench``);
     results files record the command line that way."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser()
-    if prog:  # python -m slimocr_zoo.X: usage and errors name it so
-        parser.prog = prog
+    parser = build_parser((argv[0], prog) if prog and argv else None)
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.INFO if args.verbose else logging.WARNING)
     args.command_line = (f"{prog} " + " ".join(argv[1:]) if prog else "slimocr-zoo " + " ".join(argv)).strip()

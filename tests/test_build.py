@@ -72,8 +72,11 @@ def test_synthetic_weights_are_flagged_run_and_refused_by_eval():
     assert m.artifact.synthetic and read_record(m.artifact)["synthetic"] is True
     sha = sha256_of(m.files["inference.pdiparams"])
     assert 4_000_000 < m.files["inference.pdiparams"].stat().st_size < 4_600_000  # the real ~4.3 MB of weights
-    r = m(SHARED / "data/icdar2015_rec/images/word_1.png")
-    assert isinstance(r.text, str)  # runs (its text is noise)
+    r = m(SHARED / "data/icdar2015_rec/images/word_1.png")  # runs: its text is noise, its shapes are real
+    dictionary = m.dependency("dictionary").read_text("utf-8").splitlines()
+    assert len(m.stage.charset) == len(dictionary) + 2 and 0 <= r.score <= 1  # blank + keys + space
+    x = np.zeros((1, 3, 32, 100), np.float32)
+    assert len(m.stage.charset) in {o.shape[-1] for o in m.stage.predictor.run(x)}
     build("MobileNetV3_CRNN", "synthetic", force=True)
     assert sha256_of(m.files["inference.pdiparams"]) == sha  # seeded
     from slimocr_zoo.eval import eval_rec
@@ -114,7 +117,7 @@ def test_prune_explicit_and_by_sensitivity(tmp_path):
     assert len(a(SHARED / "data/icdar2015_det/images/img_2.jpg")) >= 1
     b = build("tiny_prune_sens")
 
-    assert b.files["inference.pdiparams"].stat().st_size <= base
+    assert b.files["inference.pdiparams"].stat().st_size < base  # built: so some ratio was above 0
     assert is_built(b.artifact)
 
 

@@ -93,8 +93,9 @@ def test_pipeline_reads_a_real_image(ocr):
     ys = [b[0][1] for b in res.boxes]
     assert ys == sorted(ys) or all(abs(a - b) < 10 or a < b for a, b in zip(ys, ys[1:]))  # reading order
     assert res.boxes_found >= len(res.lines) and all(s >= 0.5 for s in res.scores)
-    for k in ("read", "det_pre", "det", "det_post", "crop", "cls", "rec", "rec_decode", "total"):
-        assert res.timings[k] >= 0
+    t = res.timings
+    stages = ("read", "det_pre", "det", "det_post", "crop", "cls", "rec", "rec_decode")
+    assert min(t[k] for k in ("det", "cls", "rec")) > 0 and sum(t[k] for k in stages) <= t["total"]
     d = res.to_dict()
     assert json.loads(json.dumps(d))["lines"][0]["text"] == res.texts[0]
 

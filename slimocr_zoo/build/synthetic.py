@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
-
 VERSION = 2  # 2: lstm scratch outputs restored
 
-def _value(name: str, shape, rng) -> np.ndarray:
+
+def _value(name: str, shape, rng):
+    import numpy as np
+
     shape = [int(d) for d in shape]
     if name.endswith(("_variance", ".w_2")) or "variance" in name:
         return np.ones(shape, np.float32)  # batch-norm variances must be positive
@@ -60,6 +60,8 @@ def _complete_lstm_outputs(block):
 
 
 def build(parent, art, recipe, staging: Path, calib, quiet=False):
+    import numpy as np
+
     from ..runtime.libs import import_paddle
 
     paddle = import_paddle()
