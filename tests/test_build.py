@@ -153,3 +153,47 @@ def test_two_processes_build_once(zoo_env):
     assert [p.returncode for p in procs] == [0, 0], outs
     assert outs[0][0] == outs[1][0]
     assert sum(err.count("building MobileNetV3_DB/nb-arm") for _, err in outs) == 1  # the other waited, then reused it
+
+
+def test_qat_distills_a_quantized_student(tmp_path):
+    """QAT from the float teacher: at 0 iterations it is the PTQ model on the same images; trained,
+    its weights move and its map comes closer to the teacher's; the export is int8 and converts."""
+    det = slimocr_zoo.info("MobileNetV3_DB")
+    calib = {"set": "icdar2015_det", "start": 390, "count": 4, "input": {"limit_side_len": 320}}
+    ops = ["conv2d", "depthwise_conv2d"]
+    qat = {"type": "qat", "parent": "MobileNetV3_DB", "parent_artifact": "paddle", "calibration": calib,
+           "quantizable_op_type": ops, "crop": 320, "batch": 2, "learning_rate": 5e-5}
+    arts = [_built("tiny_qat", "ptq", {"type": "quant_post", "parent": "MobileNetV3_DB", "parent_artifact": "paddle",
+                                       "algo": "hist", "quantizable_op_type": ops, "calibration": calib}),
+            _built("tiny_qat", "qat0", {**qat, "iterations": 0}),
+            _built("tiny_qat", "qat", {**qat, "iterations": 40})]
+    _user_manifest(tmp_path, [{"id": "tiny_qat", "task": "det", "family": "test", "description": "test",
+                               "input": {**det.input, "limit_side_len": 320}, "postprocess": det.postprocess,
+                               "artifacts": arts}])
+    teacher = slimocr_zoo.load("MobileNetV3_DB")
+    ptq, qat0, trained = (build("tiny_qat", name) for name in ("ptq", "qat0", "qat"))
+    from slimocr_zoo.ocr.det import preprocess
+    from slimocr_zoo.ocr.image import read_image
+
+    xs = [preprocess(read_image(SHARED / f"data/icdar2015_det/images/img_{n}.jpg"), ptq.entry.input)[0]
+          for n in (391, 392, 393, 394)]  # the calibration images, at the students' input size
+
+    def maps(m):
+        return [m.stage.predictor.run(x)[0] for x in xs]
+
+    t, p, q0, q = maps(teacher), maps(ptq), maps(qat0), maps(trained)
+    assert all(np.array_equal(a, b) for a, b in zip(p, q0))  # 0 iterations: the PTQ model, scales and all
+    assert trained.files["inference.pdiparams"].read_bytes() != qat0.files["inference.pdiparams"].read_bytes()
+
+    def mse(ms):
+        return float(np.mean([np.mean((a - b) ** 2) for a, b in zip(ms, t)]))
+
+    assert mse(q) < mse(q0)  # trained towards the teacher
+    prog = trained.files["inference.pdmodel"].read_bytes()
+    assert b"fake_quantize_moving_average_abs_max" in prog and b"fake_channel_wise_dequantize_max_abs" in prog
+    assert len(trained(SHARED / "data/icdar2015_det/images/img_394.jpg")) >= 1  # loads and runs as a model
+    from slimocr_zoo.runtime.nbfile import inspect_nb
+    from slimocr_zoo.runtime.opt import convert
+
+    nb = inspect_nb(convert(*trained.program_files(), "arm", tmp_path / "qat_arm"))
+    assert nb.int8_kernels > 0 and nb.targets == {"arm"}

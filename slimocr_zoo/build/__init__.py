@@ -27,9 +27,9 @@ log = logging.getLogger("slimocr_zoo")
 
 
 def recipe_module(kind: str):
-    from . import opt, prune, quant, synthetic
+    from . import opt, prune, qat, quant, synthetic
 
-    return {"opt": opt, "prune": prune, "quant_post": quant, "synthetic_params": synthetic}[kind]
+    return {"opt": opt, "prune": prune, "quant_post": quant, "qat": qat, "synthetic_params": synthetic}[kind]
 
 
 def recipe_version(kind: str) -> int:
@@ -41,7 +41,8 @@ def tool_versions(kind: str) -> Dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     names = {"opt": ["paddlelite"], "prune": ["paddlepaddle", "paddleslim"],
-             "quant_post": ["paddlepaddle", "paddleslim"], "synthetic_params": ["paddlepaddle"]}[kind]
+             "quant_post": ["paddlepaddle", "paddleslim"], "qat": ["paddlepaddle", "paddleslim"],
+             "synthetic_params": ["paddlepaddle"]}[kind]
     out = {}
     for n in names:
         try:
