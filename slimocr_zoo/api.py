@@ -55,7 +55,8 @@ def _files(art: Artifact, net: dict, force: bool = False) -> Dict[str, Path]:
             return {f.name: cache.file_path(f.path) for f in art.files}
         recipe = art.recipe
         parent = _load(recipe["parent"], None, None, recipe.get("parent_artifact"), net)
-        return _recipes.build(art, parent, force=force, quiet=net["quiet"])
+        teacher = _load(recipe["teacher"], None, None, recipe.get("teacher_artifact"), net) if recipe.get("teacher") else None
+        return _recipes.build(art, parent, force=force, quiet=net["quiet"], teacher=teacher)
     if all(fetch.is_cached(f) for f in art.files):
         return {f.name: cache.file_path(f.path) for f in art.files}
     opts = fetch.Options.from_env(mirrors=net["mirror"], offline=net["offline"], quiet=net["quiet"],

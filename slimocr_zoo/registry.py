@@ -248,6 +248,8 @@ class Registry:
                 pa = a.recipe.get("parent_artifact")
                 if pa and pa not in {x.name for x in parent.artifacts}:
                     raise ManifestError(f"{where}.parent_artifact: {parent.id} has no artifact {pa!r}")
+                if a.recipe.get("teacher"):
+                    need(a.recipe["teacher"], f"{where}.teacher", parent.task)
                 if pa and parent.artifact(pa).synthetic and not a.synthetic:
                     raise ManifestError(f"{where}: built from synthetic {parent.id}/{pa}, so it must be marked synthetic")
                 if a.recipe["type"] == "synthetic_params" and not a.synthetic:

@@ -27,9 +27,10 @@ log = logging.getLogger("slimocr_zoo")
 
 
 def recipe_module(kind: str):
-    from . import opt, prune, qat, quant, synthetic
+    from . import distill, opt, prune, qat, quant, synthetic
 
-    return {"opt": opt, "prune": prune, "quant_post": quant, "qat": qat, "synthetic_params": synthetic}[kind]
+    return {"opt": opt, "prune": prune, "quant_post": quant, "qat": qat, "distill": distill,
+            "synthetic_params": synthetic}[kind]
 
 
 def recipe_version(kind: str) -> int:
@@ -42,6 +43,7 @@ def tool_versions(kind: str) -> Dict[str, str]:
 
     names = {"opt": ["paddlelite"], "prune": ["paddlepaddle", "paddleslim"],
              "quant_post": ["paddlepaddle", "paddleslim"], "qat": ["paddlepaddle", "paddleslim"],
+             "distill": ["paddlepaddle", "paddleslim"],
              "synthetic_params": ["paddlepaddle"]}[kind]
     out = {}
     for n in names:
@@ -81,8 +83,9 @@ def is_built(art) -> bool:
     return True
 
 
-def build(art, parent, force: bool = False, quiet: bool = False) -> Dict[str, Path]:
-    """Build (or find built) the recipe artifact ``art`` from its loaded ``parent``; name -> file in the cache."""
+def build(art, parent, force: bool = False, quiet: bool = False, teacher=None) -> Dict[str, Path]:
+    """Build (or find built) the recipe artifact ``art`` from its loaded ``parent`` (and ``teacher``, for
+    the recipes that distill); name -> file in the cache."""
     from .calibration import calibration_set
 
     recipe = art.recipe
@@ -90,6 +93,8 @@ def build(art, parent, force: bool = False, quiet: bool = False) -> Dict[str, Pa
     key_doc = {"recipe": recipe, "recipe_version": recipe_version(recipe["type"]),
                "parent": {n: sha256_of(p) for n, p in parent.files.items()},
                "tools": tool_versions(recipe["type"]), "calibration": calib.digest if calib else None}
+    if teacher is not None:  # only then: the keys of builds without one stay what they were
+        key_doc["teacher"] = {n: sha256_of(p) for n, p in teacher.files.items()}
     key = hashlib.sha256(json.dumps(key_doc, sort_keys=True).encode()).hexdigest()[:16]
     files = {f.name: cache.file_path(f.path) for f in art.files}
     with cache.lock("build:" + art.key):
@@ -102,7 +107,8 @@ def build(art, parent, force: bool = False, quiet: bool = False) -> Dict[str, Pa
         try:
             log.warning("building %s by %s from %s/%s%s", art.key, recipe["type"], parent.id, parent.artifact.name,
                         f" with {len(calib.items)} calibration samples" if calib else "")
-            produced = recipe_module(recipe["type"]).build(parent, art, recipe, staging, calib, quiet=quiet)
+            more = {"teacher": teacher} if teacher is not None else {}
+            produced = recipe_module(recipe["type"]).build(parent, art, recipe, staging, calib, quiet=quiet, **more)
             missing = [f.name for f in art.files if f.name not in produced]
             if missing:
                 raise BuildError(f"{art.key}: the {recipe['type']} recipe did not produce {missing}")
@@ -120,6 +126,8 @@ def build(art, parent, force: bool = False, quiet: bool = False) -> Dict[str, Pa
                "recipe_version": key_doc["recipe_version"],
                "parent": {"id": parent.id, "artifact": parent.artifact.name, "files": key_doc["parent"],
                           "synthetic": parent.artifact.synthetic},
+               "teacher": {"id": teacher.id, "artifact": teacher.artifact.name, "files": key_doc["teacher"]}
+               if teacher else None,
                "tools": key_doc["tools"],
                "calibration": calib.describe() if calib else None,
                "synthetic": art.synthetic, "outputs": outputs,

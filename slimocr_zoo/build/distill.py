@@ -1,0 +1,227 @@
+"""distill: fine-tune a detector by distillation from a teacher (no labels needed), and the training
+loop the qat recipe shares.
+
+The student learns to give the teacher's probability map (mean squared difference) on augmented
+crops of the calibration images: random scale, crop, flip (``augment: false``: the images
+themselves, pre-processed as at inference, one a step). Batch norm runs on its running
+statistics (``use_global_stats``), as at inference, so small batches do not shift it. With
+``ptq`` the student carries PaddleSlim's fake-quant ops (quantization-aware training): weights
+channel-wise abs-max at every step, activations at the scales of the post-training quantized
+model, held fixed (moving abs-max scales fitted on a few batches were what broke PaddleSlim's
+auto-compression here).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Optional
+
+from ..errors import BuildError
+
+VERSION = 1
+log = logging.getLogger("slimocr_zoo")
+
+DEFAULTS = {"iterations": 300, "batch": 4, "crop": 640, "learning_rate": 1e-5, "seed": 0, "augment": True,
+            "quantizable_op_type": ["conv2d", "depthwise_conv2d"], "hist_percent": 0.9999}
+QUANT = {"weight_quantize_type": "channel_wise_abs_max", "activation_quantize_type": "moving_average_abs_max",
+         "onnx_format": False}
+
+
+def _augmented(arrays_hw, crop: int, batch: int, rng, spec):
+    """A batch of random scaled crops (and flips) of the images, normalized as the model expects."""
+    import cv2
+    import numpy as np
+
+    from ..ocr.det import normalize
+
+    out = []
+    for _ in range(batch):
+        img = arrays_hw[rng.integers(len(arrays_hw))]
+        s = rng.uniform(0.5, 1.5) * crop / max(img.shape[:2])
+        h, w = max(int(img.shape[0] * s), 32), max(int(img.shape[1] * s), 32)
+        img = cv2.resize(img, (w, h))
+        canvas = np.zeros((max(h, crop), max(w, crop), 3), np.uint8)
+        canvas[:h, :w] = img
+        y, x = rng.integers(canvas.shape[0] - crop + 1), rng.integers(canvas.shape[1] - crop + 1)
+        patch = canvas[y:y + crop, x:x + crop]
+        if rng.random() < 0.5:
+            patch = patch[:, ::-1]
+        out.append(normalize(np.ascontiguousarray(patch), spec)[0])
+    return np.stack(out)
+
+
+def _trainable(block, paddle, feeds):
+    """Inference programs hold weights as plain variables: make them parameters again, except the
+    batch-norm statistics, which stay what the float model learned."""
+    from paddle.base.framework import Parameter
+
+    stats = {n for op in block.ops if op.type == "batch_norm" for slot in ("Mean", "Variance") for n in op.input(slot)}
+    made = []
+    for name, var in list(block.vars.items()):
+        if not var.persistable or name in ("feed", "fetch") or var.dtype != paddle.float32 or name in stats:
+            continue
+        p = Parameter(block, shape=var.shape, dtype=var.dtype, name=name, trainable=True)
+        block.vars[name] = p
+        made.append(name)
+    for name, var in block.vars.items():  # a paddle 2.x export marks every variable stop_gradient
+        if name not in feeds and name not in stats and not (var.persistable and name not in made):
+            var.stop_gradient = False
+    for op in block.ops:
+        if op.type == "batch_norm":
+            op._set_attr("is_test", False)
+            op._set_attr("use_global_stats", True)  # running statistics, as at inference
+        elif op.type == "conv2d_transpose" and not op.has_attr("output_padding"):
+            op._set_attr("output_padding", [])  # a paddle 1.x export lacks it; its backward needs it
+    return made
+
+
+def _fixed_activation_scales(program):
+    """Activations keep the scales they are given (is_test: the op reads its scale, never updates it);
+    weights get theirs from the weights at every run (not is_test: an is_test weight op reads a stored
+    scale, which nothing else would keep up to date)."""
+    for op in program.global_block().ops:
+        if op.type.startswith("fake_") and op.has_attr("is_test"):
+            op._set_attr("is_test", "channel_wise" not in op.type)
+    return program
+
+
+def _copy_scales(ptq_prog, ptq_scope, scope, place) -> int:
+    """The PTQ model's activation scales (``X@scale``) into the student's variables of the same name."""
+    import numpy as np
+
+    n = 0
+    for var in ptq_prog.list_vars():
+        if not var.persistable or not var.name.endswith("@scale"):
+            continue
+        src, dst = ptq_scope.find_var(var.name), scope.find_var(var.name)
+        if src is None or dst is None:
+            continue
+        dst.get_tensor().set(np.array(src.get_tensor()), place)
+        n += 1
+    return n
+
+
+def _load(paddle, exe, files):
+    prog, params = files
+    return paddle.static.load_inference_model(str(prog.parent), exe, model_filename=prog.name,
+                                              params_filename=params.name)
+
+
+def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = False,
+          ptq: Optional[dict] = None) -> dict:
+    """Train ``student`` (a loaded paddle artifact) towards ``teacher``'s map; save the result as
+    ``staging/inference.pdmodel|.pdiparams`` (quantized when ``ptq``, the PTQ model's files, is
+    given) and ``staging/<kind>.json`` (the loss curve). Returns that log."""
+    from ..runtime.libs import import_paddle
+
+    if student.entry.task != "det":
+        raise BuildError(f"{art.key}: distillation here fits a detector's probability map; {student.id} is "
+                         f"a {student.entry.task} model")
+    if calib is None:
+        raise BuildError(f"{art.key}: {art.recipe['type']} needs a calibration set in its recipe")
+    paddle = import_paddle()
+    try:
+        from paddleslim.quant import convert, quant_aware
+    except ImportError:
+        raise BuildError(f"{art.recipe['type']} needs paddleslim: pip install 'slimocr-zoo[build]'") from None
+    import numpy as np
+    from tqdm.auto import tqdm
+
+    from ..ocr.image import read_image
+
+    spec = student.entry.input
+    images = [read_image(p) for p in calib.items]
+    fixed = list(calib.arrays(spec, "det")) if not cfg["augment"] else []  # as the model sees them, one a batch
+    rng = np.random.default_rng(cfg["seed"])
+    qcfg = {**QUANT, "quantize_op_types": cfg["quantizable_op_type"]}
+    kind = "qat" if ptq else "distill"
+    copied = 0
+    paddle.enable_static()
+    try:
+        place = paddle.CPUPlace()
+        exe = paddle.static.Executor(place)
+        teacher_scope, scope = paddle.static.Scope(), paddle.static.Scope()
+        with paddle.static.scope_guard(teacher_scope):
+            t_prog, t_feeds, t_fetches = _load(paddle, exe, teacher.program_files())
+        with paddle.static.scope_guard(scope):
+            program, feeds, fetches = _load(paddle, exe, student.program_files())
+            block = program.global_block()
+            for i in reversed(range(len(block.ops))):  # training runs the graph, not its feed/fetch plumbing
+                if block.ops[i].type in ("feed", "fetch"):
+                    block._remove_op(i)
+            startup = paddle.static.Program()
+            with paddle.static.program_guard(program, startup):
+                _trainable(block, paddle, set(feeds))
+                out = block.var(fetches[0].name)
+                test = program.clone(for_test=True)
+                target = paddle.static.data("teacher_map", shape=[-1, out.shape[1], -1, -1], dtype="float32")
+                loss = paddle.mean(paddle.square(out - target))
+                paddle.optimizer.Adam(learning_rate=cfg["learning_rate"]).minimize(loss)
+            kept = {n: np.array(scope.find_var(n).get_tensor()) for n in block.vars
+                    if block.vars[n].persistable and scope.find_var(n) is not None and n not in ("feed", "fetch")}
+            exe.run(startup)  # the optimizer's state; it would also re-initialize the weights: put them back
+            for n, v in kept.items():
+                scope.find_var(n).get_tensor().set(v, place)
+            run_prog = program
+            if ptq:
+                run_prog = _fixed_activation_scales(quant_aware(program, place, qcfg, scope=scope, for_test=False,
+                                                                return_program=True))
+                test = _fixed_activation_scales(quant_aware(test, place, qcfg, scope=scope, for_test=True))
+                ptq_scope = paddle.static.Scope()
+                with paddle.static.scope_guard(ptq_scope):
+                    ptq_prog, _, _ = _load(paddle, exe, (ptq["inference.pdmodel"], ptq["inference.pdiparams"]))
+                copied = _copy_scales(ptq_prog, ptq_scope, scope, place)
+                if not copied:
+                    raise BuildError(f"{art.key}: no activation scale of the PTQ model matches the student's")
+            x_name = feeds[0]
+
+            def teacher_map(x):
+                with paddle.static.scope_guard(teacher_scope):
+                    return exe.run(t_prog, feed={t_feeds[0]: x}, fetch_list=t_fetches)[0]
+
+            losses, t0 = [], time.perf_counter()
+            bar = tqdm(range(cfg["iterations"]), desc=f"{kind} {art.model_id}", disable=True if quiet else None,
+                       leave=False)
+            for it in bar:
+                x = (_augmented(images, cfg["crop"], cfg["batch"], rng, spec) if cfg["augment"]
+                     else fixed[it % len(fixed)])
+                (lv,) = exe.run(run_prog, feed={x_name: x, "teacher_map": teacher_map(x)}, fetch_list=[loss.name])
+                losses.append(float(np.asarray(lv).reshape(-1)[0]))
+                bar.set_postfix(loss=f"{losses[-1]:.2e}")
+            seconds = time.perf_counter() - t0
+            # a check batch; for QAT this run also computes the weights' scales that the freeze pass reads
+            x = _augmented(images, cfg["crop"], 1, rng, spec) if cfg["augment"] else fixed[0]
+            check = float(np.mean((exe.run(test, feed={x_name: x}, fetch_list=[out.name])[0] - teacher_map(x)) ** 2))
+            if ptq:
+                test = convert(test, place, qcfg, scope=scope)
+            tb = test.global_block()
+            paddle.static.save_inference_model(str(staging / "inference"), [tb.var(x_name)],
+                                               [tb.var(fetches[0].name)], exe, program=test)
+    finally:
+        paddle.disable_static()
+    tenth = max(1, len(losses) // 10)  # the loss curve in ten means: noisy per batch, clear in tenths
+    curve = [float(np.mean(losses[i:i + tenth])) for i in range(0, len(losses), tenth)]
+    doc = {"kind": kind, "teacher": f"{teacher.id}/{teacher.artifact.name}", "iterations": cfg["iterations"],
+           "seconds": round(seconds, 1), "seconds_per_iteration": round(seconds / len(losses), 2) if losses else None,
+           "scales_from_ptq": copied, "check_batch_mse": check, "loss_by_tenth": curve}
+    (staging / f"{kind}.json").write_text(json.dumps(doc, indent=1))
+    log.info("%s %s: %d iterations in %.0f s, loss by tenth %s", kind, art.key, cfg["iterations"], seconds,
+             " ".join(f"{v:.3g}" for v in curve))
+    return doc
+
+
+def outputs(art, staging: Path, kind: str) -> dict:
+    out = {"inference.pdmodel": staging / "inference.pdmodel", "inference.pdiparams": staging / "inference.pdiparams"}
+    if any(f.name == f"{kind}.json" for f in art.files):
+        out[f"{kind}.json"] = staging / f"{kind}.json"
+    return out
+
+
+def build(parent, art, recipe, staging: Path, calib, quiet=False, teacher=None):
+    """Float fine-tuning of ``parent`` (e.g. a pruned detector) towards ``teacher`` (the recipe's)."""
+    if teacher is None:
+        raise BuildError(f"{art.key}: the distill recipe needs a teacher (recipe.teacher)")
+    train(parent, teacher, art, staging, calib, {**DEFAULTS, **recipe}, quiet=quiet)
+    return outputs(art, staging, "distill")
