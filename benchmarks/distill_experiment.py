@@ -1,0 +1,102 @@
+"""The distilling recipes on the v1.1 detector, measured: det hmean on ICDAR lines 0..N-1.
+
+    python benchmarks/distill_experiment.py qat --iterations 400 --learning-rate 2e-5
+    python benchmarks/distill_experiment.py distill --student SlimTextDet_pruning --iterations 300
+
+qat: the float teacher, post-training quantization on the same images (the student at 0
+iterations) and QAT. distill: the teacher, the student as it is (e.g. pruned, not fine-tuned)
+and the student fine-tuned towards the teacher. Everything is built by the real recipes through a
+user manifest in a private cache. Writes benchmarks/results/experiments/KIND-ITERATIONS-LR.json.
+Calibration and distillation use label lines 300..399 only; lines 0..N-1 are scored, never trained on.
+"""
+import argparse
+import datetime
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import slimocr_zoo  # noqa: E402
+from slimocr_zoo import eval as ev  # noqa: E402
+from slimocr_zoo.api import build  # noqa: E402
+from slimocr_zoo.files import write_atomic  # noqa: E402
+from slimocr_zoo.results import environment  # noqa: E402
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("kind", choices=["qat", "distill"])
+    p.add_argument("--student", default="SlimTextDet_pruning", help="distill: the model fine-tuned (its paddle artifact)")
+    p.add_argument("--augment", choices=["yes", "no"], default="yes")
+    p.add_argument("--iterations", type=int, default=400)
+    p.add_argument("--learning-rate", type=float, default=2e-5)
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--crop", type=int, default=640)
+    p.add_argument("--images", type=int, default=100, help="calibration / distillation images: lines 300..300+N-1")
+    p.add_argument("--limit", type=int, default=300, help="scored: label lines 0..N-1")
+    p.add_argument("--data", type=Path, default=ROOT.parent / "shared/data")
+    p.add_argument("--mirror", default=str(ROOT.parent / "shared/models"))
+    p.add_argument("--out", type=Path)
+    a = p.parse_args()
+    import os
+
+    os.environ["SLIMOCR_ZOO_DATA"] = str(a.data)
+    home = Path(tempfile.mkdtemp(prefix="qat-experiment-"))
+    os.environ["SLIMOCR_ZOO_HOME"] = str(home)  # a private cache: every figure is built by this run
+    det = slimocr_zoo.info("MobileNetV3_DB")
+    calib = {"set": "icdar2015_det", "start": 300, "count": a.images}
+    ops = ["conv2d", "depthwise_conv2d"]
+    train = {"calibration": calib, "iterations": a.iterations, "learning_rate": a.learning_rate, "batch": a.batch,
+             "crop": a.crop, "augment": a.augment == "yes"}
+    if a.kind == "qat":
+        recipes = {
+            "before": {"type": "quant_post", "parent": "MobileNetV3_DB", "parent_artifact": "paddle", "algo": "hist",
+                       "quantizable_op_type": ops, "calibration": calib},
+            "after": {"type": "qat", "parent": "MobileNetV3_DB", "parent_artifact": "paddle",
+                      "quantizable_op_type": ops, **train}}
+    else:
+        recipes = {"after": {"type": "distill", "parent": a.student, "parent_artifact": "paddle",
+                             "teacher": "MobileNetV3_DB", **train}}
+    arts = [{"name": k, "format": "paddle", "layout": "pdmodel", "precision": "int8", "sources": [], "recipe": r,
+             "provenance": "benchmarks/distill_experiment.py",
+             "files": [{"path": f"built/experiment/{k}/{n}"} for n in
+                       ("inference.pdmodel", "inference.pdiparams") + ((f"{a.kind}.json",) if k == "after" else ())]}
+            for k, r in recipes.items()]
+    manifest = home / "experiment.json"
+    manifest.write_text(json.dumps({"schema_version": 1, "models": [
+        {"id": "experiment", "task": "det", "family": "experiment", "description": "benchmarks/distill_experiment.py",
+         "input": det.input, "postprocess": det.postprocess, "artifacts": arts}]}))
+    slimocr_zoo.register_manifest(manifest)
+    rows, seconds = {}, {}
+    for name in recipes:
+        t0 = time.perf_counter()
+        m = build("experiment", name, mirror=a.mirror, quiet=True)
+        seconds[name] = round(time.perf_counter() - t0, 1)
+        rows[name] = ev.eval_det("experiment", a.data, "paddle", limit=a.limit, quiet=True, artifact=name)
+    if a.kind == "distill":
+        rows["before"] = ev.eval_det(a.student, a.data, "paddle", limit=a.limit, quiet=True, artifact="paddle",
+                                     mirror=a.mirror)
+    rows["float"] = ev.eval_det("MobileNetV3_DB", a.data, "paddle", limit=a.limit, quiet=True, mirror=a.mirror)
+    log = json.loads(m.files[f"{a.kind}.json"].read_text())
+    doc = {"kind": "experiment", "name": a.kind,
+           "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "command": "python benchmarks/distill_experiment.py " + " ".join(sys.argv[1:]), "environment": environment(),
+           "recipes": recipes, "build_seconds": seconds, "log": log,
+           "hmean": {k: round(r["metrics"]["hmean"], 4) for k, r in rows.items()},
+           "runs": rows}
+    out = a.out or ROOT / f"benchmarks/results/experiments/{a.kind}-{a.iterations}-{a.learning_rate:g}.json"
+    write_atomic(out, json.dumps(doc, indent=1) + "\n")
+    h = doc["hmean"]
+    print(f"det hmean on ICDAR lines 0..{a.limit - 1}: float {h['float']:.4f}, before {h['before']:.4f} "
+          f"({(h['before'] - h['float']) * 100:+.2f}), after {a.kind} {h['after']:.4f} "
+          f"({(h['after'] - h['float']) * 100:+.2f}); built in {seconds['after'] / 60:.1f} min "
+          f"({log['seconds_per_iteration']} s/iteration)\nwrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
