@@ -45,7 +45,7 @@ def main() -> int:
     import os
 
     os.environ["SLIMOCR_ZOO_DATA"] = str(a.data)
-    home = Path(tempfile.mkdtemp(prefix="qat-experiment-"))
+    home = Path(tempfile.mkdtemp(prefix="distill-experiment-"))
     os.environ["SLIMOCR_ZOO_HOME"] = str(home)  # a private cache: every figure is built by this run
     det = slimocr_zoo.info("MobileNetV3_DB")
     calib = {"set": "icdar2015_det", "start": 300, "count": a.images}
