@@ -48,17 +48,19 @@ def _net(mirror, offline, quiet, require_pinned) -> dict:
     return {"mirror": [str(m) for m in mirrors], "offline": offline, "quiet": quiet, "require_pinned": require_pinned}
 
 
+def _paths(art: Artifact) -> Dict[str, Path]:
+    return {f.name: cache.file_path(f.path) for f in art.files}
+
+
 def _files(art: Artifact, net: dict, force: bool = False) -> Dict[str, Path]:
     """The artifact's files in the cache: found, fetched, or built (its parent loaded first)."""
+    if not force and is_cached(art):
+        return _paths(art)
     if art.recipe:
-        if not force and _recipes.is_built(art):
-            return {f.name: cache.file_path(f.path) for f in art.files}
         recipe = art.recipe
         parent = _load(recipe["parent"], None, None, recipe.get("parent_artifact"), net)
         teacher = _load(recipe["teacher"], None, None, recipe.get("teacher_artifact"), net) if recipe.get("teacher") else None
         return _recipes.build(art, parent, force=force, quiet=net["quiet"], teacher=teacher)
-    if all(fetch.is_cached(f) for f in art.files):
-        return {f.name: cache.file_path(f.path) for f in art.files}
     opts = fetch.Options.from_env(mirrors=net["mirror"], offline=net["offline"], quiet=net["quiet"],
                                   require_pinned=net["require_pinned"])
     return fetch.fetch(art, opts)
@@ -84,7 +86,7 @@ def _load(id, format, target, artifact, net, runtime=None, threads=None, precisi
 
     for a in arts:  # a verified copy already in the cache wins: no network at all
         if is_cached(a):
-            return made(a, _files(a, net))
+            return made(a, _paths(a))
     errors: List[Exception] = []
     for a in arts:
         try:

@@ -15,7 +15,7 @@ from typing import List, Optional
 
 from . import cache, fetch
 from .api import is_cached
-from .errors import DownloadError, UnpinnedError, ZooError, guarded
+from .errors import DownloadError, UnpinnedError, UsageError, ZooError, guarded
 from .files import sha256_of
 from .registry import Model, get_registry
 from .version import __version__
@@ -318,7 +318,7 @@ def cmd_eval(args) -> int:
         print(show(read(args.show, "eval"), args.format))
         return 0
     if args.data is not None and not (args.data / "icdar2015_det").is_dir():
-        raise ZooError(f"--data {args.data}: no icdar2015_det/ in it (a folder holding icdar2015_det/ and icdar2015_rec/)")
+        raise UsageError(f"--data {args.data}: no icdar2015_det/ in it (give a folder holding icdar2015_det/ and icdar2015_rec/)")
     data = args.data or data_dir("eval")
     doc = evaluation.run(args.models, args.e2e, args.runtime or ["paddle", "lite"], data, args.command_line,
                          threads=args.threads, limit=args.limit, quiet=args.quiet, mirror=args.mirror,
@@ -483,10 +483,7 @@ def build_parser(entry: Optional[tuple] = None) -> argparse.ArgumentParser:
     return p
 
 
-INTERRUPTED = {
-    "bench": "interrupted: finished entries are saved; rerun with --resume to continue",
-    "download": "interrupted: finished files are in the cache, partial downloads resume next time",
-}
+INTERRUPTED = {"bench": "interrupted: finished entries are saved; rerun with --resume to continue"}
 
 
 def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> int:

@@ -4,12 +4,22 @@
 class ZooError(Exception):
     """Base class: the message is the whole story, printed as one line by the CLI."""
 
+    exit_code = 1  # the CLI's exit status for it; 2: the user's input is wrong (as argparse's own errors)
+
+
+class UsageError(ZooError):
+    """A command-line value that cannot be used; the message says what to give instead."""
+
+    exit_code = 2
+
 
 class ManifestError(ZooError):
     """A manifest file is unreadable, malformed, or inconsistent with the others."""
 
 
 class UnknownModelError(ZooError, KeyError):
+    exit_code = 2
+
     def __init__(self, name, suggestions=()):
         self.name = name
         self.suggestions = list(suggestions)
@@ -22,6 +32,8 @@ class UnknownModelError(ZooError, KeyError):
 
 class UnknownConfigError(ZooError, KeyError):
     """A configuration that is neither a row of the manifests nor a DET+REC pair of model ids."""
+
+    exit_code = 2
 
     def __str__(self):  # KeyError would repr() the message
         return self.args[0]
@@ -85,7 +97,7 @@ def guarded(fn, interrupted: str = "interrupted") -> int:
         return fn()
     except ZooError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 1
+        return e.exit_code
     except BrokenPipeError:  # `... | head`
         sys.stderr.close()
         return 0

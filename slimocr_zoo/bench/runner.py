@@ -6,7 +6,7 @@ from typing import List, Optional
 
 from ..data import DET_SET, default_data_dir, read_det_labels
 from ..devices import device
-from ..errors import ZooError
+from ..errors import UsageError, ZooError
 from ..registry import get_registry
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
@@ -24,7 +24,7 @@ def images_for(images_dir: Optional[Path], prof: dict, quick: bool) -> List[Path
     n = dict(prof["quick" if quick else "protocol"]).get("images", 5)
     if images_dir:
         if not images_dir.is_dir():
-            raise ZooError(f"--images {images_dir}: not a folder of images")
+            raise UsageError(f"--images {images_dir}: not a folder (give a folder of .jpg/.png images)")
         return sorted(x for x in images_dir.iterdir() if x.suffix.lower() in IMAGE_SUFFIXES)
     return default_images(n) or []
 
