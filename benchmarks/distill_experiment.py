@@ -2,6 +2,9 @@
 
     python benchmarks/distill_experiment.py qat --iterations 400 --learning-rate 2e-5
     python benchmarks/distill_experiment.py distill --student SlimTextDet_pruning --iterations 300
+    python benchmarks/distill_experiment.py ptq --algo mse
+
+ptq: the float teacher and post-training quantization only (the start of qat).
 
 qat: the float teacher, post-training quantization on the same images (the student at 0
 iterations) and QAT. distill: the teacher, the student as it is (e.g. pruned, not fine-tuned)
@@ -29,11 +32,14 @@ from slimocr_zoo.results import environment  # noqa: E402
 
 def main() -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("kind", choices=["qat", "distill"])
+    p.add_argument("kind", choices=["qat", "distill", "ptq"])
     p.add_argument("--student", default="SlimTextDet_pruning", help="distill: the model fine-tuned (its paddle artifact)")
     p.add_argument("--augment", choices=["yes", "no"], default="yes")
     p.add_argument("--iterations", type=int, default=400)
     p.add_argument("--learning-rate", type=float, default=2e-5)
+    p.add_argument("--algo", default="hist", help="qat, ptq: how post-training quantization picks activation scales")
+    p.add_argument("--hist-percent", type=float, default=0.9999)
+    p.add_argument("--skip", nargs="*", default=[], help="qat, ptq: weights whose ops stay float")
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--crop", type=int, default=640)
     p.add_argument("--images", type=int, default=100, help="calibration / distillation images: lines 300..300+N-1")
@@ -52,12 +58,12 @@ def main() -> int:
     ops = ["conv2d", "depthwise_conv2d"]
     train = {"calibration": calib, "iterations": a.iterations, "learning_rate": a.learning_rate, "batch": a.batch,
              "crop": a.crop, "augment": a.augment == "yes"}
-    if a.kind == "qat":
-        recipes = {
-            "before": {"type": "quant_post", "parent": "MobileNetV3_DB", "parent_artifact": "paddle", "algo": "hist",
-                       "quantizable_op_type": ops, "calibration": calib},
-            "after": {"type": "qat", "parent": "MobileNetV3_DB", "parent_artifact": "paddle",
-                      "quantizable_op_type": ops, **train}}
+    if a.kind in ("qat", "ptq"):
+        q = {"quantizable_op_type": ops, "algo": a.algo, "hist_percent": a.hist_percent, "skip": a.skip}
+        recipes = {"before": {"type": "quant_post", "parent": "MobileNetV3_DB", "parent_artifact": "paddle",
+                              "calibration": calib, **q}}
+        if a.kind == "qat":
+            recipes["after"] = {"type": "qat", "parent": "MobileNetV3_DB", "parent_artifact": "paddle", **q, **train}
     else:
         recipes = {"after": {"type": "distill", "parent": a.student, "parent_artifact": "paddle",
                              "teacher": "MobileNetV3_DB", **train}}
@@ -81,16 +87,22 @@ def main() -> int:
         rows["before"] = ev.eval_det(a.student, a.data, "paddle", limit=a.limit, quiet=True, artifact="paddle",
                                      mirror=a.mirror)
     rows["float"] = ev.eval_det("MobileNetV3_DB", a.data, "paddle", limit=a.limit, quiet=True, mirror=a.mirror)
-    log = json.loads(m.files[f"{a.kind}.json"].read_text())
+    log = json.loads(m.files[f"{a.kind}.json"].read_text()) if "after" in recipes else None
     doc = {"kind": "experiment", "name": a.kind,
            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "command": "python benchmarks/distill_experiment.py " + " ".join(sys.argv[1:]), "environment": environment(),
            "recipes": recipes, "build_seconds": seconds, "log": log,
            "hmean": {k: round(r["metrics"]["hmean"], 4) for k, r in rows.items()},
            "runs": rows}
-    out = a.out or ROOT / f"benchmarks/results/experiments/{a.kind}-{a.iterations}-{a.learning_rate:g}.json"
+    name = f"ptq-{a.algo}" if a.kind == "ptq" else f"{a.kind}-{a.iterations}-{a.learning_rate:g}"
+    out = a.out or ROOT / f"benchmarks/results/experiments/{name}.json"
     write_atomic(out, json.dumps(doc, indent=1) + "\n")
     h = doc["hmean"]
+    if log is None:
+        print(f"det hmean on ICDAR lines 0..{a.limit - 1}: float {h['float']:.4f}, post-training int8 "
+              f"({a.algo}) {h['before']:.4f} ({(h['before'] - h['float']) * 100:+.2f}); built in "
+              f"{seconds['before'] / 60:.1f} min\nwrote {out}")
+        return 0
     print(f"det hmean on ICDAR lines 0..{a.limit - 1}: float {h['float']:.4f}, before {h['before']:.4f} "
           f"({(h['before'] - h['float']) * 100:+.2f}), after {a.kind} {h['after']:.4f} "
           f"({(h['after'] - h['float']) * 100:+.2f}); built in {seconds['after'] / 60:.1f} min "

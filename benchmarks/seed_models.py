@@ -32,7 +32,7 @@ def main():
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/seed-models.json")
     a = p.parse_args()
     img = a.data / "icdar2015_det/images/img_2.jpg"
-    kw = {"mirror": a.mirror, "quiet": True}
+    kw = {"mirror": a.mirror, "quiet": True, "long_build": True}  # asked for: training recipes too
     rows = []
     for mid in DETS + RECS:
         m = slimocr_zoo.info(mid)
@@ -45,7 +45,7 @@ def main():
                "paddle_bytes": sum(f.stat().st_size for f in pm.files.values() if f.suffix != ".json"),
                "arm_nb_bytes": arm.files["model.nb"].stat().st_size,
                "arm_nb_sha256": sha256_of(arm.files["model.nb"]),
-               "precision": pm.artifact.precision or "fp32", "reported": m.reported}
+               "precision": pm.artifact.precision or "fp32", "reported": m.reported, "build": _build_of(pm)}
         if m.task == "det":
             row["boxes_on_img_2_paddle"] = len(pm(img))
             if pm.artifact.precision != "int8":  # fully int8 .nb give garbage on x86 Lite: float ones only
@@ -63,6 +63,18 @@ def main():
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     print(table(doc))
+
+
+def _build_of(loaded):
+    """How the paddle artifact was made here: its recipe, the minutes it took, its training log."""
+    from slimocr_zoo.build import read_record
+
+    rec = read_record(loaded.artifact) if loaded.artifact.recipe else None
+    if not rec:
+        return None
+    log = next((json.loads(f.read_text()) for n, f in loaded.files.items() if n in ("qat.json", "distill.json")), None)
+    return {"recipe": rec["recipe"]["type"], "seconds": rec.get("seconds"), "key": rec["key"],
+            "teacher": (rec.get("teacher") or {}).get("id"), "training": log}
 
 
 def table(doc) -> str:

@@ -8,7 +8,7 @@
 This module is the API's front door; the layers under it are listed in docs/architecture.md.
 """
 from .api import LoadedModel, load, pipeline  # noqa: F401
-from .errors import (BuildError, ChecksumError, DeviceError, DownloadError, ImageError,  # noqa: F401
+from .errors import (BuildError, ChecksumError, DeviceError, DownloadError, ImageError, LongBuildError,  # noqa: F401
                      ManifestError, NoArtifactError, OfflineError, RuntimeUnavailableError,
                      UnknownConfigError, UnknownModelError, UnpinnedError, UnsafeArchiveError, ZooError)
 from .registry import Config, Model, get_registry, register_manifest  # noqa: F401

@@ -11,7 +11,7 @@ from typing import Dict, List, Optional
 from . import build as _recipes
 from . import cache, fetch
 from .artifacts import LoadedArtifact, by_name_only, candidates, check_precision, default_runtime, dependencies, no_artifact
-from .errors import BuildError, DownloadError, ZooError
+from .errors import BuildError, DownloadError, LongBuildError, ZooError
 from .registry import Artifact, Model, get_registry
 
 
@@ -43,9 +43,39 @@ def is_cached(art: Artifact) -> bool:
     return _recipes.is_built(art) if art.recipe else all(fetch.is_cached(f) for f in art.files)
 
 
-def _net(mirror, offline, quiet, require_pinned) -> dict:
+# load() builds a recipe on demand only when everything it has to build first takes at most this
+# long here (quantization, opt, pruning); training recipes (qat, distill) start when asked.
+SHORT_BUILD_MINUTES = 10
+
+
+def _net(mirror, offline, quiet, require_pinned, long_build=False) -> dict:
     mirrors = [mirror] if isinstance(mirror, (str, Path)) else list(mirror or [])
-    return {"mirror": [str(m) for m in mirrors], "offline": offline, "quiet": quiet, "require_pinned": require_pinned}
+    return {"mirror": [str(m) for m in mirrors], "offline": offline, "quiet": quiet, "require_pinned": require_pinned,
+            "long_build": long_build}
+
+
+def _needed(art: Artifact, role: str) -> Optional[Artifact]:
+    """The artifact a recipe's parent or teacher means (None: the recipe names none)."""
+    if not art.recipe.get(role):
+        return None
+    arts = candidates(get_registry().resolve(art.recipe[role]), None, None, art.recipe.get(f"{role}_artifact"))
+    return next((a for a in arts if is_cached(a)), arts[0] if arts else None)
+
+
+def minutes_to_build(art: Artifact) -> float:
+    """Minutes of building before ``art`` is in the cache: its recipe and every unbuilt one it needs."""
+    if not art.recipe or is_cached(art):
+        return 0
+    return art.build_minutes + sum(minutes_to_build(a) for a in (_needed(art, "parent"), _needed(art, "teacher")) if a)
+
+
+def _check_short(art: Artifact) -> None:
+    minutes = minutes_to_build(art)
+    if minutes > SHORT_BUILD_MINUTES:
+        raise LongBuildError(
+            f"{art.key} is built here by training ({art.recipe['type']} recipe and what it needs): about "
+            f"{minutes:.0f} minutes on a 2-core CPU, which load() does not start by itself. Build it once with: "
+            f"slimocr-zoo build {art.model_id}  (or load(..., long_build=True))")
 
 
 def _paths(art: Artifact) -> Dict[str, Path]:
@@ -57,6 +87,8 @@ def _files(art: Artifact, net: dict, force: bool = False) -> Dict[str, Path]:
     if not force and is_cached(art):
         return _paths(art)
     if art.recipe:
+        if not net["long_build"] and not force:
+            _check_short(art)
         recipe = art.recipe
         parent = _load(recipe["parent"], None, None, recipe.get("parent_artifact"), net)
         teacher = _load(recipe["teacher"], None, None, recipe.get("teacher_artifact"), net) if recipe.get("teacher") else None
@@ -104,7 +136,7 @@ def _load(id, format, target, artifact, net, runtime=None, threads=None, precisi
 def load(id: str, format: Optional[str] = None, target: Optional[str] = None, *,
          artifact: Optional[str] = None, mirror=None, offline: Optional[bool] = None,
          quiet: bool = False, require_pinned: bool = False, runtime: Optional[str] = None,
-         threads: Optional[int] = None, precision: str = "fp32") -> LoadedModel:
+         threads: Optional[int] = None, precision: str = "fp32", long_build: bool = False) -> LoadedModel:
     """Fetch (or find in the cache, or build) a model's files, verified, and return it runnable.
 
     ``format`` is ``"paddle"``, ``"nb"`` or ``"text"``; ``target`` ``"arm"`` or ``"x86"`` for
@@ -113,21 +145,24 @@ def load(id: str, format: Optional[str] = None, target: Optional[str] = None, *,
     are used when the model is run (``m(image)``); the runtime defaults to Paddle Lite for
     ``nb`` artifacts and Paddle Inference otherwise. ``precision="bf16"`` runs Paddle Inference's
     oneDNN kernels in bfloat16 on CPUs with AVX512-BF16 or AMX (faster; outputs differ slightly).
-    A recognizer's dictionary is fetched with it.
+    A recognizer's dictionary is fetched with it. A model built here by a recipe is built on
+    first use when that takes at most ``SHORT_BUILD_MINUTES`` on a 2-core CPU; a longer build (a
+    training recipe) raises ``LongBuildError`` saying how long, unless ``long_build=True``.
     """
-    return _load(id, format, target, artifact, _net(mirror, offline, quiet, require_pinned), runtime, threads,
-                 precision)
+    return _load(id, format, target, artifact, _net(mirror, offline, quiet, require_pinned, long_build), runtime,
+                 threads, precision)
 
 
 def build(model_id: str, artifact: Optional[str] = None, force: bool = False, quiet: bool = False, *,
           mirror=None, offline: Optional[bool] = None, require_pinned: bool = False) -> LoadedModel:
-    """Build (or find built) a recipe artifact of a model, its parents first; ``force`` builds it again."""
+    """Build (or find built) a recipe artifact of a model, its parents first, however long that takes;
+    ``force`` builds it again."""
     model = get_registry().resolve(model_id)
     arts = [a for a in model.artifacts if a.recipe and (artifact is None or a.name == artifact)]
     if not arts:
         raise BuildError(f"{model.id} has no recipe artifact{f' named {artifact!r}' if artifact else ''}: "
                          f"its artifacts are {[a.name for a in model.artifacts]}")
-    net = _net(mirror, offline, quiet, require_pinned)
+    net = _net(mirror, offline, quiet, require_pinned, long_build=True)
     return LoadedModel.of(model, arts[0], _files(arts[0], net, force=force), options=net, deps=_deps(model, net))
 
 

@@ -95,13 +95,13 @@ def candidates(model: Model, format: Optional[str] = None, target: Optional[str]
                artifact: Optional[str] = None) -> List[Artifact]:
     """Artifacts matching the request, in manifest order (pinned ones first).
 
-    A program-only or synthetic artifact (weights missing or random) is chosen only when asked
-    for by name. With no ``format``, the model's first such artifact's format is meant: asking
+    A program-only, synthetic or intermediate artifact (weights missing or random; a step of
+    another artifact's build) is chosen only when asked for by name. With no ``format``, the model's first such artifact's format is meant: asking
     for a Paddle model never silently yields an ARM ``.nb``. Order: pinned downloads, then
     artifacts built here by a recipe, then upstream files pinned on first use.
     """
     def usable(a):
-        return artifact is not None or not (a.program_only or a.synthetic)
+        return artifact is not None or not (a.program_only or a.synthetic or a.intermediate)
 
     if format is None and artifact is None and target is None:
         runnable = [a for a in model.artifacts if usable(a)]

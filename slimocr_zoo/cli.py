@@ -108,6 +108,8 @@ def cmd_info(args) -> int:
         if a.recipe:
             r = a.recipe
             print(f"    recipe: {r['type']} from {r['parent']}/{r.get('parent_artifact', '?')}"
+                  + (f", teacher {r['teacher']}" if r.get("teacher") else "")
+                  + (f", about {a.build_minutes:g} min to build here" if a.build_minutes else "")
                   + (f" — {r['note']}" if r.get("note") else ""))
             from .build import read_record
 
@@ -115,7 +117,8 @@ def cmd_info(args) -> int:
             if rec:
                 cal = rec.get("calibration")
                 print(f"    built {rec['built_at']} (key {rec['key']}) with {rec['tools']}"
-                      + (f", {len(cal['images'])} {cal['set']} images sha256 {cal['sha256'][:16]}" if cal else ""))
+                      + (f", {len(cal['images'])} {cal['set']} images sha256 {cal['sha256'][:16]}" if cal else "")
+                      + (f", in {rec['seconds'] / 60:.1f} min; log {rec['log']}" if rec.get("seconds") else ""))
         for f in a.files:
             pending = "(sha256 recorded when built)" if a.recipe else "(sha256 pinned on first download)"
             print(f"    {f.path}  {f.size if f.size is not None else '?'} B  {f.sha256 or pending}")

@@ -77,6 +77,11 @@ class BuildError(ZooError):
     """A recipe could not run; the message says which step and why."""
 
 
+class LongBuildError(BuildError):
+    """Building what was asked would take longer than ``load()`` starts by itself; the message says
+    how long and the command that builds it."""
+
+
 class DeviceError(ZooError):
     """A phone cannot be used as asked (adb missing, no device, offline, full, ...)."""
 

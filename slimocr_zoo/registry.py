@@ -61,6 +61,8 @@ class Artifact:
     precision: Optional[str] = None
     recipe: Optional[dict] = None  # built here from a parent instead of downloaded
     synthetic: bool = False  # random weights: latency only
+    build_minutes: float = 0  # a recipe's measured build time here (2-core x86)
+    intermediate: bool = False  # a step towards another artifact (pruned before fine-tuning): by name only
 
     @property
     def key(self) -> str:
@@ -93,6 +95,8 @@ class Artifact:
             bits.append("SYNTHETIC weights")
         if self.recipe:
             bits.append(f"built by {self.recipe['type']}")
+        if self.intermediate:
+            bits.append("intermediate")
         return " ".join(bits)
 
 
@@ -182,6 +186,8 @@ def _model_from_json(m: dict, path: Path) -> Model:
             precision=a.get("precision"),
             recipe=a.get("recipe"),
             synthetic=a.get("synthetic", False),
+            build_minutes=a.get("build_minutes", 0),
+            intermediate=a.get("intermediate", False),
         )
         for a in m["artifacts"]
     )

@@ -37,8 +37,9 @@ STRATEGY = {  # the seed's words for what upstream did
     "pruning+quantization": ("剪裁+PACT量化训练", "pruning + PACT quantization-aware training"),
     "pruning": ("剪裁", "pruning"),
 }
-DONE_HERE = {  # what the recipes built here actually did
-    "quant_post": ("训练后量化", "post-training quantization"), "prune": ("剪裁(未微调)", "pruning (no fine-tuning)"),
+DONE_HERE = {  # what the recipes built here actually did, in build order
+    "prune": ("剪裁", "pruning"), "distill": ("蒸馏微调", "distillation fine-tuning"),
+    "quant_post": ("训练后量化", "post-training quantization"), "qat": ("蒸馏量化训练", "QAT by distillation"),
 }
 NA = {"zh": "无法测得", "en": "n/a"}
 BEGIN = "<!-- slimocr-zoo:report:begin {lang} -->"
@@ -71,7 +72,7 @@ def reported_rows(lang: str, downloads: bool = True) -> List[dict]:
         for mid in (c.det, c.rec):
             m = reg.resolve(mid)
             pair.append({"task": TASK[lang][m.task], "model": m.id,
-                         "strategy": STRATEGY[m.compression["method"]][lang == "en"],
+                         "strategy": STRATEGY[m.reported.get("compression", m.compression)["method"]][lang == "en"],
                          "accuracy": _num(m.reported["accuracy"]["value"]), "latency": _num(m.reported["latency_ms"]),
                          "download": _download(m) if downloads else ""})
         rows.append({"config": cid, "models": pair, "e2e": _num(rep["e2e_latency_ms"]),
@@ -103,8 +104,10 @@ def _lineage(model, art_name: str) -> List[str]:
 def _strategy_here(model, entry: dict, lang: str) -> str:
     if entry.get("synthetic"):
         return "合成权重(仅测速)" if lang == "zh" else "synthetic weights (latency only)"
-    kinds = _lineage(model, entry["artifact"])
-    done = [DONE_HERE[k][lang == "en"] for k in ("prune", "quant_post") if k in kinds]
+    kinds = _lineage(model, entry["artifact"])[::-1]  # first built first
+    done = [DONE_HERE[k][lang == "en"] for k in kinds if k in DONE_HERE]
+    if "prune" in kinds and "distill" not in kinds:
+        done[0] += "(未微调)" if lang == "zh" else " (no fine-tuning)"
     return "+".join(done) if done else STRATEGY["none"][lang == "en"]
 
 

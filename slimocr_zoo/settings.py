@@ -25,6 +25,8 @@ VARIABLES = {
     "SLIMOCR_ZOO_READ_TIMEOUT": "seconds without a byte before a download retries (default 30)",
     "SLIMOCR_ZOO_RETRIES": "failures without progress before a source is given up (default 3)",
     "SLIMOCR_ZOO_BACKOFF": "first pause between retries in seconds, doubled each time (default 0.5)",
+    "SLIMOCR_ZOO_TRAIN_DEVICE": "where training recipes (qat, distill) run: auto (a GPU when paddle has CUDA and "
+                                "sees one, else the CPU), cpu or gpu",
 }
 
 
@@ -92,3 +94,8 @@ def retries() -> int:
 
 def backoff() -> float:
     return _float("SLIMOCR_ZOO_BACKOFF", 0.5)
+
+
+def train_device() -> str:
+    value = (_get("SLIMOCR_ZOO_TRAIN_DEVICE") or "auto").lower()
+    return value if value in ("auto", "cpu", "gpu") else "auto"

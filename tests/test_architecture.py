@@ -11,7 +11,7 @@ PKG = Path(__file__).resolve().parent.parent / "slimocr_zoo"
 
 # lowest first: a module may import its own layer's modules (without a cycle) and lower layers only
 LAYERS = [
-    ("base", ["errors", "version", "settings", "files"]),
+    ("base", ["errors", "version", "settings", "files", "logs"]),
     ("registry", ["registry"]),
     ("cache / fetch", ["cache", "archive", "fetch"]),
     ("artifacts", ["artifacts"]),

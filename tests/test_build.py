@@ -229,3 +229,107 @@ def test_distill_brings_a_pruned_detector_back_towards_its_teacher(tmp_path):
     assert mse(student) < 0.5 * mse(before)  # on the images it was tuned on, as the model sees them
     assert student.files["inference.pdiparams"].stat().st_size == before.files["inference.pdiparams"].stat().st_size
     assert not [t for t in _op_types(student.files["inference.pdmodel"]) if "quant" in t]  # float: no quantization
+
+
+def _tiny_cls_quant(tmp_path, **extra):
+    recipe = {"type": "quant_post", "parent": "ch_ppocr_mobile_v2.0_cls", "parent_artifact": "paddle",
+              "algo": "hist", "calibration": {"set": "icdar2015_rec", "start": 1500, "count": 2}}
+    _user_manifest(tmp_path, [{"id": "tiny_cls_quant", "task": "cls", "family": "test", "description": "test",
+                               "input": slimocr_zoo.info("ch_ppocr_mobile_v2.0_cls").input,
+                               "artifacts": [_built("tiny_cls_quant", "paddle", recipe, precision="int8", **extra)]}])
+    return tmp_path / "recipes.json"
+
+
+def _cli(*argv, **kw):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-m", "slimocr_zoo", *argv], env=os.environ.copy(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+def test_third_party_output_goes_to_the_build_log(tmp_path, monkeypatch, zoo_env):
+    """A build run as a user runs it: PaddleSlim's log lines land in the build's log file, not on the console."""
+    monkeypatch.setenv("SLIMOCR_ZOO_MANIFEST", str(_tiny_cls_quant(tmp_path)))
+    p = _cli("build", "tiny_cls_quant")
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err
+    logfile = zoo_env / "built/tiny_cls_quant/paddle.log"
+    text = logfile.read_text()
+    assert "Collect quantized variable names" in text  # PaddleSlim's post-training quantization speaking
+    assert "Collect quantized" not in err + out and "INFO" not in err
+    assert "building tiny_cls_quant/paddle" in err  # ours stays on the console
+    assert read_record(slimocr_zoo.info("tiny_cls_quant").artifact("paddle"))["log"] == str(logfile)
+
+
+def test_a_failing_recipe_says_one_line_and_where_its_log_is(tmp_path, monkeypatch, zoo_env):
+    from slimocr_zoo.build import quant
+
+    def fails(*a, **k):
+        raise RuntimeError("(InvalidArgument) the tensor is odd\n  [Hint: something deep in paddle]")
+
+    _tiny_cls_quant(tmp_path)
+    monkeypatch.setattr(quant, "build", fails)
+    with pytest.raises(slimocr_zoo.BuildError) as e:
+        build("tiny_cls_quant")
+    msg = str(e.value)
+    assert "quant_post recipe failed: RuntimeError: (InvalidArgument) the tensor is odd" in msg
+    assert str(zoo_env / "built/tiny_cls_quant/paddle.log") in msg and "\n" not in msg
+    assert read_record(slimocr_zoo.info("tiny_cls_quant").artifact("paddle")) is None
+
+
+def test_ctrl_c_during_training_leaves_nothing(tmp_path, monkeypatch, zoo_env):
+    """Ctrl-C while a qat build trains: exit 130, one line, no staging folder, no file, no record; the
+    next build starts clean."""
+    import signal
+    import time
+
+    det = slimocr_zoo.info("MobileNetV3_DB")
+    recipe = {"type": "qat", "parent": "MobileNetV3_DB", "parent_artifact": "paddle", "iterations": 10_000,
+              "calibration": {"set": "icdar2015_det", "start": 390, "count": 2, "input": {"limit_side_len": 320}},
+              "crop": 256, "batch": 1}
+    _user_manifest(tmp_path, [{"id": "tiny_train", "task": "det", "family": "test", "description": "test",
+                               "input": {**det.input, "limit_side_len": 320}, "postprocess": det.postprocess,
+                               "artifacts": [_built("tiny_train", "paddle", recipe, build_minutes=60)]}])
+    monkeypatch.setenv("SLIMOCR_ZOO_MANIFEST", str(tmp_path / "recipes.json"))
+    p = _cli("build", "tiny_train")
+    deadline = time.time() + 240
+    while not list((zoo_env / "built").glob(".staging-tiny_train-*/ptq/q/inference.pdiparams")):
+        assert time.time() < deadline and p.poll() is None, p.communicate()
+        time.sleep(0.5)
+    time.sleep(5)  # post-training quantization done: the student is being trained
+    p.send_signal(signal.SIGINT)
+    _, rest = p.communicate(timeout=60)
+    assert p.returncode == 130 and "Traceback" not in rest, rest
+    art = slimocr_zoo.info("tiny_train").artifact("paddle")
+    assert read_record(art) is None and not any(cache.file_path(f.path).exists() for f in art.files)
+    assert not [q for q in (zoo_env / "built").rglob("*") if ".staging" in q.name]
+
+
+def test_qat_trains_a_recognizer_towards_its_teacher(tmp_path):
+    """The recognizer's loss is per time step (KL): trained on its crops, the int8 student's character
+    distributions come closer to the float teacher's than post-training quantization's."""
+    calib = {"set": "icdar2015_rec", "start": 1590, "count": 4}
+    ops = ["conv2d", "depthwise_conv2d"]
+    qat = {"type": "qat", "parent": "ch_PP-OCRv4_rec", "parent_artifact": "paddle", "calibration": calib,
+           "quantizable_op_type": ops, "batch": 1, "learning_rate": 5e-5, "augment": False}
+    rec = slimocr_zoo.info("ch_PP-OCRv4_rec")
+    _user_manifest(tmp_path, [{"id": "tiny_rec_qat", "task": "rec", "family": "test", "description": "test",
+                               "input": rec.input, "artifacts": [_built("tiny_rec_qat", n, {**qat, "iterations": i})
+                                                                 for n, i in (("qat0", 0), ("qat", 24))]}])
+    teacher = slimocr_zoo.load("ch_PP-OCRv4_rec")
+    q0, q = build("tiny_rec_qat", "qat0"), build("tiny_rec_qat", "qat")
+    from slimocr_zoo.build.calibration import calibration_set
+
+    xs = list(calibration_set(calib, q.entry).arrays(q.entry.input, "rec"))
+
+    def kl(m):
+        def one(x):
+            p, r = teacher.stage.predictor.run(x)[0], m.stage.predictor.run(x)[0]
+            return float(np.mean(np.sum(p * (np.log(p + 1e-7) - np.log(r + 1e-7)), axis=-1)))
+        return float(np.mean([one(x) for x in xs]))
+
+    assert kl(q) < kl(q0)
+    assert "fake_channel_wise_dequantize_max_abs" in _op_types(q.files["inference.pdmodel"])
+    assert q(SHARED / "data/icdar2015_rec/images/word_1591.png").text  # loads and reads

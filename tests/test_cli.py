@@ -49,7 +49,7 @@ def test_list_json_and_task_filter(capsys):
 def test_info(capsys):
     code, out, _ = run(capsys, "info", "SlimTextDet_quant_pruning")
     assert code == 0 and out.startswith("SlimTextDet_quat_pruning")
-    assert "recipe: quant_post from SlimTextDet_pruning/paddle" in out and "hmean 60.86" in out
+    assert "recipe: qat from SlimTextDet_pruning/paddle" in out and "hmean 60.86" in out
     code, out, err = run(capsys, "info", "SlimTextDett")
     assert code == 2 and "did you mean SlimTextDet" in err
 
@@ -189,3 +189,37 @@ def test_bench_and_report_are_cli_commands_too(capsys):
     assert main(["report", "--format", "github"]) == 0
     out = capsys.readouterr().out
     assert "SlimTextDet_quat_pruning" in out and "67.82%" in out and "(reported: PaddleSlim, SD855)" in out
+
+
+def _long_chain(tmp_path):
+    """A user manifest: MobileNetV3_DB -> a 30-minute recipe artifact -> a 2-minute one on top."""
+    from slimocr_zoo import info, register_manifest
+
+    det = info("MobileNetV3_DB")
+
+    def art(parent, minutes):
+        return {"name": "paddle", "format": "paddle", "layout": "pdmodel", "sources": [], "provenance": "test",
+                "build_minutes": minutes, "files": [{"path": f"built/x/{parent}/inference.pdmodel"}],
+                "recipe": {"type": "prune", "parent": parent, "parent_artifact": "paddle",
+                           "ratios": {"conv16_expand_weights": 0.5}}}
+
+    models = [{"id": mid, "task": "det", "family": "test", "description": "test", "input": det.input,
+               "artifacts": [art(parent, minutes)]}
+              for mid, parent, minutes in (("long_one", "MobileNetV3_DB", 30), ("on_top", "long_one", 2))]
+    p = tmp_path / "long.json"
+    p.write_text(json.dumps({"schema_version": 1, "models": models}))
+    register_manifest(p)
+
+
+def test_a_long_build_starts_only_when_asked(capsys, tmp_path, zoo_env):
+    """load() starts no training recipe by itself: the error says how long (the chain summed) and the command."""
+    import slimocr_zoo
+    from slimocr_zoo.api import minutes_to_build
+
+    _long_chain(tmp_path)
+    assert minutes_to_build(slimocr_zoo.info("on_top").artifact("paddle")) == 32
+    with pytest.raises(slimocr_zoo.LongBuildError, match=r"about 32 minutes.*slimocr-zoo build on_top"):
+        slimocr_zoo.load("on_top")
+    code, out, err = run(capsys, "ocr", "--config", "on_top+ch_PP-OCRv4_rec", str(MODELS.parent / "data/icdar2015_det/images/img_1.jpg"))
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "slimocr-zoo build" in err and "Traceback" not in err
+    assert not (zoo_env / "built").exists()  # nothing started

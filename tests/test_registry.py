@@ -103,20 +103,43 @@ def test_every_model_has_an_input_spec_and_every_file_a_provenance():
 
 
 def test_compression_details_as_published():
-    det = slimocr_zoo.info("SlimTextDet").compression["quantization"]
-    assert det["weight_quantize_type"] == "channel_wise_abs_max"
-    assert det["quantizable_op_type"] == ["conv2d", "depthwise_conv2d", "mul"]
-    rec = slimocr_zoo.info("SlimTextRec").compression["quantization"]
+    """The seed's words stay the seed's (reported.compression); compression says what the recipes do."""
+    seed = slimocr_zoo.info("SlimTextDet").reported["compression"]["quantization"]
+    assert seed["algorithm"] == "PACT" and seed["quantizable_op_type"] == ["conv2d", "depthwise_conv2d", "mul"]
+    rec = slimocr_zoo.info("SlimTextRec").compression["quantization"]  # upstream's own file: upstream's words
     assert rec["not_quant_pattern"] == ["skip_quant"]
-    prune = slimocr_zoo.info("SlimTextDet_pruning").compression["pruning"]
-    assert prune["criterion"] == "geometry_median" and "conv12_se_2_weights" in prune["skipped_params"]
+    prune = slimocr_zoo.info("SlimTextDet_pruning").artifact("pruned").recipe
+    assert prune["criterion"] == "geometry_median" and "conv12_se_2_weights" in prune["skip"]
     for mid in ("SlimTextDet", "SlimTextDet_quat_pruning"):
         m = slimocr_zoo.info(mid)  # upstream never published them: every artifact is built here
         assert m.artifacts and all(a.recipe for a in m.artifacts)
-        assert m.artifact("paddle").recipe["type"] == "quant_post" and m.artifact("nb-arm").recipe["type"] == "opt"
+        assert m.artifact("paddle").recipe["type"] == "qat" and m.artifact("nb-arm").recipe["type"] == "opt"
     assert slimocr_zoo.info("SlimTextDet_quat_pruning").artifact("paddle").recipe["parent"] == "SlimTextDet_pruning"
     rec = slimocr_zoo.info("SlimTextRec").artifact("synthetic")
     assert rec.synthetic and rec.recipe["parent_artifact"] == "synthetic"  # flagged all the way down
+
+
+KIND = {"qat": "quantization-aware training by distillation", "quant_post": "post-training quantization"}
+
+
+def test_compression_follows_the_recipes():
+    """Where compression names the artifact whose recipe did it, its figures are that recipe's."""
+    seen = 0
+    for m in slimocr_zoo.list_models():
+        q = m.compression.get("quantization", {})
+        if "recipe" in q:
+            r = m.artifact(q["recipe"]).recipe
+            assert q["kind"] == KIND[r["type"]] and q["quantizable_op_type"] == r["quantizable_op_type"], m.id
+            assert (q.get("teacher"), q.get("iterations"), q.get("batch")) == (
+                r.get("teacher", r["parent"]), r.get("iterations"), r.get("batch")), m.id
+            seen += 1
+        tune = m.compression.get("pruning", {}).get("fine_tuning")
+        if isinstance(tune, dict):
+            r = m.artifact("paddle").recipe
+            assert r["type"] == "distill" and (tune["iterations"], tune["batch"]) == (r["iterations"], r["batch"]), m.id
+            assert m.artifact(r["parent_artifact"]).recipe["type"] == "prune"
+            seen += 1
+    assert seen >= 3
 
 
 def test_pinned_files_match_the_shared_mirror(shared_models):

@@ -71,7 +71,10 @@ def test_derived_columns_are_computed(seed_text):
     assert (r0["size"], r0["speedup"], r0["compression"]) == ("8.00", "-", "-")
     assert (r3["size"], r3["speedup"], r3["compression"], r3["e2e"]) == ("2.00", "50%", "75.00%", "200")
     assert r3["models"][0]["accuracy"] == "35.90" and r3["models"][1]["accuracy"] == "n/a"  # synthetic: none
-    assert r3["models"][0]["strategy"] == "pruning (no fine-tuning)"
+    assert r3["models"][0]["strategy"] == "pruning+distillation fine-tuning"  # what its recipes did, in order
+    doc["models"][2]["artifact"] = "pruned"
+    assert report.measured_rows(doc, {}, "en")[3]["models"][0]["strategy"] == "pruning (no fine-tuning)"
+    doc["models"][2]["artifact"] = "paddle"
     assert rows[1]["e2e"] == "n/a" and rows[1]["models"][0]["latency"] == "n/a"  # nothing made up
     # with the ARM .nb sizes known, those are the size (what a phone deploys), not the timed files
     nb = {"MobileNetV3_DB": 3_000_000, "MobileNetV3_CRNN": 1_000_000, "SlimTextDet_pruning": 500_000, "SlimTextRec": 500_000}

@@ -175,5 +175,8 @@ def run_host(a, prof: dict, images: list, command: str) -> int:
         doc["e2e"].append(entry)
         save(doc, out)
     print(bench_tables(doc))
+    skipped = [m for m in doc["models"] if "skipped" in m]
+    if skipped:  # in full: a model not built yet says how long its build takes and the command
+        print("\nnot timed:\n" + "\n".join(f"  {m['id']}: {m['skipped']}" for m in skipped))
     print(f"\nwrote {out}")
     return 0

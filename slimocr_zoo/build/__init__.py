@@ -16,12 +16,14 @@ import json
 import logging
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Dict, Optional
 
 from .. import cache
 from ..errors import BuildError
 from ..files import sha256_of, write_atomic
+from ..logs import captured
 
 log = logging.getLogger("slimocr_zoo")
 
@@ -57,6 +59,11 @@ def tool_versions(kind: str) -> Dict[str, str]:
 
 def record_path(art) -> Path:
     return cache.home() / "built" / art.model_id / f"{art.name}.json"
+
+
+def log_path(art) -> Path:
+    """Where the last build's third-party output (paddle, PaddleSlim) went."""
+    return record_path(art).with_suffix(".log")
 
 
 def read_record(art) -> Optional[dict]:
@@ -104,11 +111,24 @@ def build(art, parent, force: bool = False, quiet: bool = False, teacher=None) -
         staging = cache.home() / "built" / f".staging-{art.model_id}-{art.name}-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
+        logfile = log_path(art)
         try:
-            log.warning("building %s by %s from %s/%s%s", art.key, recipe["type"], parent.id, parent.artifact.name,
-                        f" with {len(calib.items)} calibration samples" if calib else "")
+            log.warning("building %s by %s from %s/%s%s%s", art.key, recipe["type"], parent.id, parent.artifact.name,
+                        f" with {len(calib.items)} calibration samples" if calib else "",
+                        f" (about {art.build_minutes:g} min here)" if art.build_minutes else "")
             more = {"teacher": teacher} if teacher is not None else {}
-            produced = recipe_module(recipe["type"]).build(parent, art, recipe, staging, calib, quiet=quiet, **more)
+            t0 = time.perf_counter()
+            try:
+                with captured(logfile, enabled=not log.isEnabledFor(logging.INFO)):  # -v: everything on the console
+                    produced = recipe_module(recipe["type"]).build(parent, art, recipe, staging, calib, quiet=quiet,
+                                                                   **more)
+            except BuildError as e:
+                raise BuildError(f"{e} (build log: {logfile})") from None
+            except Exception as e:  # paddle's and PaddleSlim's errors: one line here, the rest in the log
+                first = next((line.strip() for line in str(e).splitlines() if line.strip()), "")
+                raise BuildError(f"{art.key}: the {recipe['type']} recipe failed: {type(e).__name__}: {first} "
+                                 f"(build log: {logfile})") from e
+            seconds = time.perf_counter() - t0
             missing = [f.name for f in art.files if f.name not in produced]
             if missing:
                 raise BuildError(f"{art.key}: the {recipe['type']} recipe did not produce {missing}")
@@ -130,7 +150,7 @@ def build(art, parent, force: bool = False, quiet: bool = False, teacher=None) -
                if teacher else None,
                "tools": key_doc["tools"],
                "calibration": calib.describe() if calib else None,
-               "synthetic": art.synthetic, "outputs": outputs,
+               "synthetic": art.synthetic, "outputs": outputs, "seconds": round(seconds, 1), "log": str(logfile),
                "built_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
         write_atomic(record_path(art), json.dumps(doc, indent=1, ensure_ascii=False))
     return files

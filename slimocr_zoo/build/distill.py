@@ -1,9 +1,11 @@
-"""distill: fine-tune a detector by distillation from a teacher (no labels needed), and the training
+"""distill: fine-tune a model by distillation from a teacher (no labels needed), and the training
 loop the qat recipe shares.
 
-The student learns to give the teacher's probability map (mean squared difference) on augmented
+A detector learns to give the teacher's probability map (mean squared difference) on augmented
 crops of the calibration images: random scale, crop, flip (``augment: false``: the images
-themselves, pre-processed as at inference, one a step). Batch norm runs on its running
+themselves, pre-processed as at inference, one a step). A recognizer learns the teacher's
+character distribution at every CTC time step (KL divergence, so the blank-dominated steps do not
+drown the characters) on word crops, jittered at their edges. Batch norm runs on its running
 statistics (``use_global_stats``), as at inference, so small batches do not shift it. With
 ``ptq`` the student carries PaddleSlim's fake-quant ops (quantization-aware training): weights
 channel-wise abs-max at every step, activations at the scales of the post-training quantized
@@ -19,12 +21,13 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import BuildError
+from ..logs import console
 
 VERSION = 1
 log = logging.getLogger("slimocr_zoo")
 
 DEFAULTS = {"iterations": 300, "batch": 4, "crop": 640, "learning_rate": 1e-5, "seed": 0, "augment": True,
-            "quantizable_op_type": ["conv2d", "depthwise_conv2d"], "hist_percent": 0.9999}
+            "quantizable_op_type": ["conv2d", "depthwise_conv2d"], "algo": "hist", "hist_percent": 0.9999, "skip": []}
 QUANT = {"weight_quantize_type": "channel_wise_abs_max", "activation_quantize_type": "moving_average_abs_max",
          "onnx_format": False}
 
@@ -52,6 +55,36 @@ def _augmented(arrays_hw, crop: int, batch: int, rng, spec):
     return np.stack(out)
 
 
+def _jittered_crops(crops, batch: int, rng, spec):
+    """A batch of word crops with their edges moved by a few pixels, as the model expects them."""
+    import numpy as np
+
+    from ..ocr.rec import resize_norm
+
+    out = []
+    for _ in range(batch):
+        c = crops[rng.integers(len(crops))]
+        h, w = c.shape[:2]
+        t, b = rng.integers(0, max(h // 10, 1) + 1, 2)
+        left, right = rng.integers(0, max(w // 25, 1) + 1, 2)
+        c = c[t:max(h - b, t + 8), left:max(w - right, left + 8)]
+        out.append(resize_norm(c, spec, spec["width"]))
+    return np.stack(out)
+
+
+def _batch(task, images, cfg, rng, spec, n):
+    return (_augmented(images, cfg["crop"], n, rng, spec) if task == "det"
+            else _jittered_crops(images, n, rng, spec))
+
+
+def _loss(paddle, task, out, target):
+    if task == "det":
+        return paddle.mean(paddle.square(out - target))
+    eps = 1e-7  # KL(teacher || student) per time step, summed over the classes
+    kl = paddle.sum(target * (paddle.log(target + eps) - paddle.log(out + eps)), axis=-1)
+    return paddle.mean(kl)
+
+
 def _trainable(block, paddle, feeds):
     """Inference programs hold weights as plain variables: make them parameters again, except the
     batch-norm statistics, which stay what the float model learned."""
@@ -75,6 +108,14 @@ def _trainable(block, paddle, feeds):
         elif op.type == "conv2d_transpose" and not op.has_attr("output_padding"):
             op._set_attr("output_padding", [])  # a paddle 1.x export lacks it; its backward needs it
     return made
+
+
+def _keep_float(block, weights) -> None:
+    """Ops reading one of ``weights`` stay float: PaddleSlim skips ops in the ``skip_quant`` name scope
+    (the same mark quant_post's skip_tensor_list sets)."""
+    for op in block.ops:
+        if set(op.input_arg_names) & set(weights):
+            op._set_attr("op_namescope", "/skip_quant/")
 
 
 def _fixed_activation_scales(program):
@@ -103,6 +144,18 @@ def _copy_scales(ptq_prog, ptq_scope, scope, place) -> int:
     return n
 
 
+def _place(paddle):
+    """A GPU when asked or, by default, when this paddle has CUDA and sees one; else the CPU."""
+    from ..settings import train_device
+
+    want = train_device()
+    has_gpu = paddle.is_compiled_with_cuda() and paddle.device.cuda.device_count() > 0
+    if want == "gpu" and not has_gpu:
+        raise BuildError("SLIMOCR_ZOO_TRAIN_DEVICE=gpu, but this paddle has no CUDA or sees no GPU "
+                         "(pip install paddlepaddle-gpu, or unset it to train on the CPU)")
+    return paddle.CUDAPlace(0) if has_gpu and want != "cpu" else paddle.CPUPlace()
+
+
 def _load(paddle, exe, files):
     prog, params = files
     return paddle.static.load_inference_model(str(prog.parent), exe, model_filename=prog.name,
@@ -116,9 +169,10 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
     given) and ``staging/<kind>.json`` (the loss curve). Returns that log."""
     from ..runtime.libs import import_paddle
 
-    if student.entry.task != "det":
-        raise BuildError(f"{art.key}: distillation here fits a detector's probability map; {student.id} is "
-                         f"a {student.entry.task} model")
+    task = student.entry.task
+    if task not in ("det", "rec"):
+        raise BuildError(f"{art.key}: distillation here trains detectors and recognizers; {student.id} is "
+                         f"a {task} model")
     if calib is None:
         raise BuildError(f"{art.key}: {art.recipe['type']} needs a calibration set in its recipe")
     paddle = import_paddle()
@@ -133,14 +187,14 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
 
     spec = student.entry.input
     images = [read_image(p) for p in calib.items]
-    fixed = list(calib.arrays(spec, "det")) if not cfg["augment"] else []  # as the model sees them, one a batch
+    fixed = list(calib.arrays(spec, task)) if not cfg["augment"] else []  # as the model sees them, one a batch
     rng = np.random.default_rng(cfg["seed"])
     qcfg = {**QUANT, "quantize_op_types": cfg["quantizable_op_type"]}
     kind = "qat" if ptq else "distill"
     copied = 0
     paddle.enable_static()
     try:
-        place = paddle.CPUPlace()
+        place = _place(paddle)
         exe = paddle.static.Executor(place)
         teacher_scope, scope = paddle.static.Scope(), paddle.static.Scope()
         with paddle.static.scope_guard(teacher_scope):
@@ -151,13 +205,14 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
             for i in reversed(range(len(block.ops))):  # training runs the graph, not its feed/fetch plumbing
                 if block.ops[i].type in ("feed", "fetch"):
                     block._remove_op(i)
+            _keep_float(block, cfg["skip"])
             startup = paddle.static.Program()
             with paddle.static.program_guard(program, startup):
                 _trainable(block, paddle, set(feeds))
                 out = block.var(fetches[0].name)
                 test = program.clone(for_test=True)
-                target = paddle.static.data("teacher_map", shape=[-1, out.shape[1], -1, -1], dtype="float32")
-                loss = paddle.mean(paddle.square(out - target))
+                target = paddle.static.data("teacher_map", shape=[-1] * len(out.shape), dtype="float32")
+                loss = _loss(paddle, task, out, target)
                 paddle.optimizer.Adam(learning_rate=cfg["learning_rate"]).minimize(loss)
             kept = {n: np.array(scope.find_var(n).get_tensor()) for n in block.vars
                     if block.vars[n].persistable and scope.find_var(n) is not None and n not in ("feed", "fetch")}
@@ -183,16 +238,15 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
 
             losses, t0 = [], time.perf_counter()
             bar = tqdm(range(cfg["iterations"]), desc=f"{kind} {art.model_id}", disable=True if quiet else None,
-                       leave=False)
+                       leave=False, file=console())
             for it in bar:
-                x = (_augmented(images, cfg["crop"], cfg["batch"], rng, spec) if cfg["augment"]
-                     else fixed[it % len(fixed)])
+                x = _batch(task, images, cfg, rng, spec, cfg["batch"]) if cfg["augment"] else fixed[it % len(fixed)]
                 (lv,) = exe.run(run_prog, feed={x_name: x, "teacher_map": teacher_map(x)}, fetch_list=[loss.name])
                 losses.append(float(np.asarray(lv).reshape(-1)[0]))
                 bar.set_postfix(loss=f"{losses[-1]:.2e}")
             seconds = time.perf_counter() - t0
             # a check batch; for QAT this run also computes the weights' scales that the freeze pass reads
-            x = _augmented(images, cfg["crop"], 1, rng, spec) if cfg["augment"] else fixed[0]
+            x = _batch(task, images, cfg, rng, spec, 1) if cfg["augment"] else fixed[0]
             check = float(np.mean((exe.run(test, feed={x_name: x}, fetch_list=[out.name])[0] - teacher_map(x)) ** 2))
             if ptq:
                 test = convert(test, place, qcfg, scope=scope)
@@ -204,6 +258,7 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
     tenth = max(1, len(losses) // 10)  # the loss curve in ten means: noisy per batch, clear in tenths
     curve = [float(np.mean(losses[i:i + tenth])) for i in range(0, len(losses), tenth)]
     doc = {"kind": kind, "teacher": f"{teacher.id}/{teacher.artifact.name}", "iterations": cfg["iterations"],
+           "device": str(place),
            "seconds": round(seconds, 1), "seconds_per_iteration": round(seconds / len(losses), 2) if losses else None,
            "scales_from_ptq": copied, "check_batch_mse": check, "loss_by_tenth": curve}
     (staging / f"{kind}.json").write_text(json.dumps(doc, indent=1))

@@ -13,7 +13,7 @@ VERSION = 1
 
 def build(parent, art, recipe, staging: Path, calib, quiet=False, teacher=None):
     cfg = {**distill.DEFAULTS, **recipe}
-    ptq_recipe = {"algo": "hist", "hist_percent": cfg["hist_percent"], "quantizable_op_type": cfg["quantizable_op_type"]}
+    ptq_recipe = {k: cfg[k] for k in ("algo", "hist_percent", "quantizable_op_type", "skip")}
     ptq = quant.build(parent, art, ptq_recipe, staging / "ptq", calib, quiet=quiet)
     distill.train(parent, teacher or parent, art, staging, calib, cfg, quiet=quiet, ptq=ptq)
     return distill.outputs(art, staging, "qat")

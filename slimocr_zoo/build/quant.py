@@ -52,7 +52,7 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False):
             weight_quantize_type=recipe.get("weight_quantize_type", "channel_wise_abs_max"),
             activation_quantize_type=recipe.get("activation_quantize_type", "range_abs_max"),
             onnx_format=recipe.get("onnx_format", False),
-            skip_tensor_list=recipe.get("skip_tensor_list"))
+            skip_tensor_list=recipe.get("skip") or None)
     finally:
         paddle.disable_static()
     out = staging / "q"
