@@ -162,7 +162,7 @@ def test_two_processes_build_once(zoo_env):
     assert sum(err.count("building MobileNetV3_DB/nb-arm") for _, err in outs) == 1  # the other waited, then reused it
 
 
-def test_qat_distills_a_quantized_student(tmp_path):
+def test_qat_distills_a_quantized_student(tmp_path, capfd):
     """QAT from the float teacher: at 0 iterations it is the PTQ model on the same images; trained,
     its weights move and its map comes closer to the teacher's; the export is int8 and converts."""
     det = slimocr_zoo.info("MobileNetV3_DB")
@@ -179,6 +179,9 @@ def test_qat_distills_a_quantized_student(tmp_path):
                                "artifacts": arts}])
     teacher = slimocr_zoo.load("MobileNetV3_DB")
     ptq, qat0, trained = (build("tiny_qat", name) for name in ("ptq", "qat0", "qat"))
+    err = capfd.readouterr().err  # no terminal here: a progress line every tenth, loss and time left
+    assert "qat tiny_qat: 4/40 iterations, loss" in err and "qat tiny_qat: 40/40 iterations" in err
+    assert "min left" in err
     from slimocr_zoo.build.calibration import calibration_set
 
     xs = list(calibration_set(calib, ptq.entry).arrays(ptq.entry.input, "det"))  # the calibration images
@@ -333,3 +336,24 @@ def test_qat_trains_a_recognizer_towards_its_teacher(tmp_path):
     assert kl(q) < kl(q0)
     assert "fake_channel_wise_dequantize_max_abs" in _op_types(q.files["inference.pdmodel"])
     assert q(SHARED / "data/icdar2015_rec/images/word_1591.png").text  # loads and reads
+
+
+def test_prune_follows_pp_lcnetv3_affine_blocks(tmp_path):
+    """PP-OCRv4's learnable affine blocks (a one-element weight times x) stopped PaddleSlim's pruner
+    (an AssertionError); with the operands in the order it follows, one ratio prunes a recognizer."""
+    rec = slimocr_zoo.info("ch_PP-OCRv4_rec")
+    recipe = {"type": "prune", "parent": "ch_PP-OCRv4_rec", "parent_artifact": "paddle", "criterion": "geometry_median",
+              "ratio": 0.25, "params": ["conv2d_160.w_0"]}
+    _user_manifest(tmp_path, [{"id": "tiny_rec_pruned", "task": "rec", "family": "test", "description": "test",
+                               "input": rec.input, "artifacts": [_built("tiny_rec_pruned", "paddle", recipe)]}])
+    before = slimocr_zoo.load("ch_PP-OCRv4_rec")
+    m = build("tiny_rec_pruned")
+    assert m.files["inference.pdiparams"].stat().st_size < before.files["inference.pdiparams"].stat().st_size - 2_000
+    from slimocr_zoo.ocr.image import read_image
+    from slimocr_zoo.ocr.rec import resize_norm
+
+    xs = [resize_norm(read_image(SHARED / f"data/icdar2015_rec/images/word_{i}.png"), rec.input, 320)[None]
+          for i in range(1, 9)]
+    steps = [(m.stage.predictor.run(x)[0].argmax(-1), before.stage.predictor.run(x)[0].argmax(-1)) for x in xs]
+    assert steps[0][0].shape == steps[0][1].shape
+    assert np.mean([np.mean(a == b) for a, b in steps]) > 0.9  # one layer a quarter thinner: nearly the same reading

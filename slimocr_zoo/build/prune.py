@@ -3,7 +3,8 @@ did it: the sensitivity of each prunable conv at several ratios on calibration i
 ``get_ratios_by_loss(sensitivities, budget)``, skipping the layers it skipped.
 
 The metric is det hmean on the calibration images (our DB post-processing, ICDAR protocol).
-Without fine-tuning (no training set here) the accuracy loss is real and reported as it is.
+``ratio`` prunes every prunable conv (``params`` / ``skip`` patterns) by the same ratio: no
+metric, so recognizers too. Fine-tuning is the ``distill`` recipe's job (an artifact of its own).
 """
 from __future__ import annotations
 
@@ -24,6 +25,22 @@ def prunable(program, skip) -> list:
     return names
 
 
+def scalars_as_y(program) -> int:
+    """``scale * x`` with a one-element weight as X (PP-LCNetV3's learnable affine blocks) becomes
+    ``x * scale``: the same op, in the operand order PaddleSlim's pruner can follow."""
+    import numpy as np
+
+    block, n = program.global_block(), 0
+    for op in block.ops:
+        if op.type in ("elementwise_mul", "elementwise_add"):
+            x, y = block.var(op.input("X")[0]), block.var(op.input("Y")[0])
+            if x.persistable and int(np.prod(x.shape)) == 1 and not y.persistable:
+                op.desc.set_input("X", [y.name])
+                op.desc.set_input("Y", [x.name])
+                n += 1
+    return n
+
+
 def build(parent, art, recipe, staging: Path, calib, quiet=False):
     from ..metrics import det_image_counts, det_metrics
     from ..ocr.det import postprocess
@@ -34,8 +51,9 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False):
         from paddleslim.prune import Pruner, get_ratios_by_loss, sensitivity
     except ImportError:
         raise BuildError("prune needs paddleslim: pip install 'slimocr-zoo[build]'") from None
-    if parent.entry.task != "det":
-        raise BuildError(f"{art.key}: the prune recipe scores det hmean; {parent.id} is a {parent.entry.task} model")
+    if parent.entry.task != "det" and not (recipe.get("ratios") or recipe.get("ratio")):
+        raise BuildError(f"{art.key}: pruning by sensitivity scores det hmean; for {parent.id}, a "
+                         f"{parent.entry.task} model, give ratios or ratio")
     prog_file, params_file = parent.program_files()
     paddle.enable_static()
     try:
@@ -45,7 +63,10 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False):
         with paddle.static.scope_guard(scope):
             program, feeds, fetches = paddle.static.load_inference_model(
                 str(prog_file.parent), exe, model_filename=prog_file.name, params_filename=params_file.name)
+            scalars_as_y(program)
             ratios = recipe.get("ratios")
+            if recipe.get("ratio"):
+                ratios = {p: recipe["ratio"] for p in recipe.get("params") or prunable(program, recipe.get("skip", []))}
             report = {}
             if not ratios:
                 if calib is None:
