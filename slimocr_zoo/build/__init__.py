@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 from .. import cache
-from ..errors import BuildError
+from ..errors import BuildError, ZooError
 from ..files import sha256_of, write_atomic
 from ..logs import captured
 
@@ -84,8 +84,32 @@ def is_built(art) -> bool:
         want = rec["outputs"].get(f.name, {}).get("sha256")
         if not want or not cache.file_path(f.path).is_file():
             return False
-        seen = cache.verified_sha256(f.path) or sha256_of(cache.file_path(f.path))
-        if seen != want:
+        if _sha256(f) != want:
+            return False
+    return _inputs_unchanged(rec)
+
+
+def _sha256(f) -> Optional[str]:
+    path = cache.file_path(f.path)
+    return cache.verified_sha256(f.path) or (sha256_of(path) if path.is_file() else None)
+
+
+def _inputs_unchanged(rec: dict) -> bool:
+    """The parent (and teacher) the build was made from are still what the cache holds, and up to
+    date themselves: a rebuilt parent makes its children stale, all the way down."""
+    from ..registry import get_registry
+
+    for role in ("parent", "teacher"):
+        src = rec.get(role)
+        if not src:
+            continue
+        try:
+            a = get_registry().resolve(src["id"]).artifact(src["artifact"])
+        except (KeyError, ZooError):
+            return False
+        if a.recipe and not is_built(a):
+            return False
+        if any(f.name in src["files"] and _sha256(f) != src["files"][f.name] for f in a.files):
             return False
     return True
 
