@@ -16,8 +16,9 @@ ZOO_ENV   = $(if $(MIRROR),SLIMOCR_ZOO_MIRROR=$(MIRROR)) $(if $(DATA),SLIMOCR_ZO
 venv:
 	@scripts/venv.sh $(VENV) all,test
 
-# The main job: the seed's configurations 0-3 timed on this machine (--quick; what upstream never
-# published is built on first use, about 15 minutes once), then the report of those results.
+# The main job: the seed's configurations 0-3 timed on this machine (--quick), then the report of
+# those results. What upstream never published is built on first use when that is short; rows whose
+# models train (qat, distill: tens of minutes) are listed with the command that builds them.
 demo: venv
 	$(VENV)/bin/slimocr-zoo list
 	$(ZOO_ENV) $(VENV)/bin/python -m slimocr_zoo.bench --device cpu --quick --out build/demo/bench-cpu-quick.json $(ARGS)
@@ -57,11 +58,11 @@ parity: venv
 	scripts/venv-ref.sh .venv-ref
 	$(VENV)/bin/python benchmarks/parity.py $(ARGS)
 
-# Every recipe artifact (opt, prune, quant_post, synthetic weights): about 25 minutes here.
+# Every recipe artifact (opt, prune, quant_post, qat, distill, synthetic weights): about 75 minutes here.
 build: venv
 	SLIMOCR_ZOO_DATA=../shared/data $(VENV)/bin/slimocr-zoo build --all --mirror ../shared/models
 
-# The seed's models as built here: sizes, runs, det hmean (builds what is missing).
+# The seed's models as built here: sizes, runs, det hmean (builds what is missing: about an hour the first time).
 seed-models: venv
 	SLIMOCR_ZOO_DATA=../shared/data $(VENV)/bin/python benchmarks/seed_models.py
 

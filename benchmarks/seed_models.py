@@ -4,7 +4,7 @@ no recipe used, beside the figures the seed reported.
     python benchmarks/seed_models.py [--limit 300]        (make seed-models)
 
 Writes benchmarks/results/seed-models.json and prints a Markdown table. Builds what is missing
-(slimocr-zoo build), so the first run takes about 20 minutes on 2 cores.
+(slimocr-zoo build, training recipes included), so the first run takes about an hour on 2 cores.
 """
 import argparse
 import datetime

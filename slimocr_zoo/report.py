@@ -240,12 +240,13 @@ def _notes(doc: Optional[dict], lang: str, accuracy_src: Optional[str]) -> str:
         lines.append(f"大小：本项目构建的 ARM .nb 文件（手机上部署的文件，来自 `{accuracy_src}`），10^6 字节为 1 M。" if zh else
                      f"Size: the ARM .nb files built here, what a phone deploys (from `{accuracy_src}`); M = 10^6 bytes.")
     if doc is None:
-        lines += (['<a name="quant">[3]</a> 量化：上游为 PACT 量化训练；本项目无训练集，以训练后量化构建替代模型（见 README.md 的构建一节）。',
-                   '<a name="prune">[4]</a> 剪裁：上游为敏感度剪裁后微调；本项目按同一敏感度方法剪裁，无法微调。'] if zh else
-                  ['<a name="quant">[3]</a> Quantization: PACT quantization-aware training upstream; built here as '
-                   'post-training quantization stand-ins (no training set), see "Build what upstream never published".',
+        lines += (['<a name="quant">[3]</a> 量化：上游为 PACT 量化训练；本项目无训练集，以浮点模型为教师做蒸馏量化训练（见 README.md 的构建一节）。',
+                   '<a name="prune">[4]</a> 剪裁：上游为敏感度剪裁后微调；本项目按同一敏感度方法剪裁，再以未剪裁模型为教师蒸馏微调。'] if zh else
+                  ['<a name="quant">[3]</a> Quantization: PACT quantization-aware training upstream; built here by '
+                   'quantization-aware training distilled from the float model (no training set), see "Build what '
+                   'upstream never published".',
                    '<a name="prune">[4]</a> Pruning: by sensitivity then fine-tuned upstream; pruned here by the same '
-                   'sensitivity method, without fine-tuning.'])
+                   'sensitivity method, then fine-tuned by distillation from the unpruned model.'])
     anchors = {"[1] ": '<a name="latency">[1]</a> ', "[2] ": '<a name="rec">[2]</a> '}
     return "\n".join("- " + next((v + x[len(k):] for k, v in anchors.items() if x.startswith(k)), x) for x in lines)
 

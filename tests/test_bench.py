@@ -45,3 +45,32 @@ def test_unknown_device_and_wrong_runtime_are_clear(capsys):
     assert "did you mean sd855" in capsys.readouterr().err
     assert main(["--device", "cpu", "--runtime", "/tmp/benchmark_bin"]) == 1
     assert "--device cpu runs paddle or lite" in capsys.readouterr().err
+
+
+def test_a_row_whose_model_trains_is_named_with_its_command(tmp_path, shared_models, capsys):
+    """make demo's promise: a model whose build is long is not built behind the user's back; the run
+    goes on, and says which model and the command that builds it."""
+    import slimocr_zoo
+
+    spec = slimocr_zoo.info("MobileNetV3_DB")
+    art = {"name": "paddle", "format": "paddle", "layout": "pdmodel", "sources": [], "provenance": "test",
+           "build_minutes": 40, "files": [{"path": "built/slow_det/paddle/inference.pdmodel"},
+                                          {"path": "built/slow_det/paddle/inference.pdiparams"}],
+           "recipe": {"type": "distill", "parent": "MobileNetV3_DB", "parent_artifact": "paddle",
+                      "teacher": "MobileNetV3_DB", "iterations": 300,
+                      "calibration": {"set": "icdar2015_det", "start": 300, "count": 4}}}
+    p = tmp_path / "slow.json"
+    p.write_text(json.dumps({"schema_version": 1, "models": [
+        {"id": "slow_det", "task": "det", "family": "test", "description": "test", "input": spec.input,
+         "postprocess": spec.postprocess, "artifacts": [art]}]}))
+    slimocr_zoo.register_manifest(p)
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    shutil.copy(SHARED / "data/icdar2015_det/images/img_1.jpg", imgs)
+    out = tmp_path / "bench.json"
+    assert main(["--device", "cpu", "--configs", "slow_det+MobileNetV3_CRNN", "--warmup", "0", "--repeats", "1",
+                 "--images", str(imgs), "--out", str(out), "--mirror", str(shared_models), "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "not timed:" in printed and "about 40 minutes" in printed and "slimocr-zoo build slow_det" in printed
+    doc = json.loads(out.read_text())
+    assert [m["id"] for m in doc["models"] if "skipped" in m] == ["slow_det"] and "skipped" in doc["e2e"][0]

@@ -357,3 +357,34 @@ def test_prune_follows_pp_lcnetv3_affine_blocks(tmp_path):
     steps = [(m.stage.predictor.run(x)[0].argmax(-1), before.stage.predictor.run(x)[0].argmax(-1)) for x in xs]
     assert steps[0][0].shape == steps[0][1].shape
     assert np.mean([np.mean(a == b) for a, b in steps]) > 0.9  # one layer a quarter thinner: nearly the same reading
+
+
+def test_a_rebuilt_parent_makes_its_children_stale(tmp_path):
+    """A child built from the old parent is not "built" once the parent changes; loading it builds
+    the parent first, then the child from it."""
+    det = slimocr_zoo.info("MobileNetV3_DB")
+
+    def manifest(ratio):
+        parent = {"type": "prune", "parent": "MobileNetV3_DB", "parent_artifact": "paddle",
+                  "criterion": "geometry_median", "ratios": {"conv16_expand_weights": ratio}}
+        child = {"type": "opt", "parent": "tiny_parent", "parent_artifact": "paddle", "target": "x86"}
+        p = tmp_path / f"m{ratio}.json"
+        p.write_text(json.dumps({"schema_version": 1, "models": [
+            {"id": "tiny_parent", "task": "det", "family": "test", "description": "test", "input": det.input,
+             "postprocess": det.postprocess,
+             "artifacts": [_built("tiny_parent", "paddle", parent), _built("tiny_parent", "nb", child, fmt="nb")]}]}))
+        import slimocr_zoo.registry as reg
+
+        reg._registered.clear()  # this test's manifest only
+        slimocr_zoo.register_manifest(p)
+        return slimocr_zoo.info("tiny_parent")
+
+    m = manifest(0.5)
+    build("tiny_parent", "nb")
+    assert is_built(m.artifact("nb"))
+    m = manifest(0.25)  # the parent's recipe changed: it is not built, so neither is its child
+    assert not is_built(m.artifact("paddle")) and not is_built(m.artifact("nb"))
+    again = build("tiny_parent", "nb")
+    rec = read_record(again.artifact)
+    assert rec["parent"]["files"]["inference.pdiparams"] == sha256_of(slimocr_zoo.load("tiny_parent").files["inference.pdiparams"])
+    assert is_built(m.artifact("nb")) and is_built(m.artifact("paddle"))
