@@ -127,6 +127,9 @@ def _load(id, format, target, artifact, net, runtime=None, threads=None, precisi
             errors.append(e)
     hidden = by_name_only(model)
     hint = f" (a latency-only or incomplete artifact is there by name: artifact={hidden[0]!r})" if hidden else ""
+    long = [e for e in errors if isinstance(e, LongBuildError)]
+    if long:  # what the user can do about it: build it; an upstream file that could not be had is beside the point
+        raise LongBuildError(f"{long[0]}{hint}")
     if len(errors) == 1:
         raise type(errors[0])(f"{errors[0]}{hint}")
     kind = type(errors[0]) if len({type(e) for e in errors}) == 1 else ZooError
