@@ -96,7 +96,8 @@ def candidates(model: Model, format: Optional[str] = None, target: Optional[str]
     """Artifacts matching the request, in manifest order (pinned ones first).
 
     A program-only, synthetic or intermediate artifact (weights missing or random; a step of
-    another artifact's build) is chosen only when asked for by name. With no ``format``, the model's first such artifact's format is meant: asking
+    another artifact's build) is chosen only when asked for by name. With no ``format``, the
+    model's first such artifact's format is meant: asking
     for a Paddle model never silently yields an ARM ``.nb``. Order: pinned downloads, then
     artifacts built here by a recipe, then upstream files pinned on first use.
     """

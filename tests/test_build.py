@@ -173,7 +173,11 @@ def test_qat_distills_a_quantized_student(tmp_path, capfd):
     arts = [_built("tiny_qat", "ptq", {"type": "quant_post", "parent": "MobileNetV3_DB", "parent_artifact": "paddle",
                                        "algo": "hist", "quantizable_op_type": ops, "calibration": calib}),
             _built("tiny_qat", "qat0", {**qat, "iterations": 0}),
-            _built("tiny_qat", "qat", {**qat, "iterations": 40})]
+            _built("tiny_qat", "qat", {**qat, "iterations": 40}),
+            _built("tiny_qat", "ptq_skip", {"type": "quant_post", "parent": "MobileNetV3_DB", "parent_artifact": "paddle",
+                                            "algo": "hist", "quantizable_op_type": ops, "calibration": calib,
+                                            "skip": ["conv2d_40.w_0"]}),
+            _built("tiny_qat", "qat0_skip", {**qat, "iterations": 0, "skip": ["conv2d_40.w_0"]})]
     _user_manifest(tmp_path, [{"id": "tiny_qat", "task": "det", "family": "test", "description": "test",
                                "input": {**det.input, "limit_side_len": 320}, "postprocess": det.postprocess,
                                "artifacts": arts}])
@@ -191,6 +195,9 @@ def test_qat_distills_a_quantized_student(tmp_path, capfd):
 
     t, p, q0, q = maps(teacher), maps(ptq), maps(qat0), maps(trained)
     assert all(np.array_equal(a, b) for a, b in zip(p, q0))  # 0 iterations: the PTQ model, scales and all
+    ps, q0s = maps(build("tiny_qat", "ptq_skip")), maps(build("tiny_qat", "qat0_skip"))
+    assert all(np.array_equal(a, b) for a, b in zip(ps, q0s))  # the head's conv left float by both the same way
+    assert not all(np.array_equal(a, b) for a, b in zip(ps, p))
     assert trained.files["inference.pdiparams"].read_bytes() != qat0.files["inference.pdiparams"].read_bytes()
 
     def mse(ms):

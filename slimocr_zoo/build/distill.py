@@ -27,7 +27,8 @@ VERSION = 1
 log = logging.getLogger("slimocr_zoo")
 
 DEFAULTS = {"iterations": 300, "batch": 4, "crop": 640, "learning_rate": 1e-5, "seed": 0, "augment": True,
-            "quantizable_op_type": ["conv2d", "depthwise_conv2d"], "algo": "hist", "hist_percent": 0.9999, "skip": [], "loss": "mse"}
+            "quantizable_op_type": ["conv2d", "depthwise_conv2d"], "algo": "hist", "hist_percent": 0.9999,
+            "skip": [], "loss": "mse"}
 QUANT = {"weight_quantize_type": "channel_wise_abs_max", "activation_quantize_type": "moving_average_abs_max",
          "onnx_format": False}
 
