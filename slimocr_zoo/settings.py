@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from typing import List, Optional
 
+from .errors import UsageError
+
 TRUE = {"1", "true", "yes", "on"}
 
 VARIABLES = {
@@ -98,4 +100,6 @@ def backoff() -> float:
 
 def train_device() -> str:
     value = (_get("SLIMOCR_ZOO_TRAIN_DEVICE") or "auto").lower()
-    return value if value in ("auto", "cpu", "gpu") else "auto"
+    if value not in ("auto", "cpu", "gpu"):
+        raise UsageError(f"SLIMOCR_ZOO_TRAIN_DEVICE={value}: use auto, cpu or gpu")
+    return value

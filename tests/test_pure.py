@@ -117,6 +117,7 @@ def test_atomic_write_leaves_the_old_file_on_error(tmp_path):
 
 def test_settings_are_read_when_asked(monkeypatch, tmp_path):
     from slimocr_zoo import settings
+    from slimocr_zoo.errors import UsageError
 
     monkeypatch.setenv("SLIMOCR_ZOO_MIRROR", "http://a/, /b  http://c")
     monkeypatch.setenv("SLIMOCR_ZOO_OFFLINE", "Yes")
@@ -124,6 +125,10 @@ def test_settings_are_read_when_asked(monkeypatch, tmp_path):
     assert settings.mirrors() == ["http://a/", "/b", "http://c"] and settings.offline() and settings.retries() == 3
     monkeypatch.setenv("SLIMOCR_ZOO_OFFLINE", "0")
     assert not settings.offline()
+    assert settings.train_device() == "auto"
+    monkeypatch.setenv("SLIMOCR_ZOO_TRAIN_DEVICE", "tpu")
+    with pytest.raises(UsageError, match="use auto, cpu or gpu"):
+        settings.train_device()
 
 
 def test_every_variable_the_package_reads_is_documented():
