@@ -95,8 +95,10 @@ def _sha256(f) -> Optional[str]:
 
 
 def _inputs_unchanged(rec: dict) -> bool:
-    """The parent (and teacher) the build was made from are still what the cache holds, and up to
-    date themselves: a rebuilt parent makes its children stale, all the way down."""
+    """The parent (and teacher) the build was made from are not known to have changed: files of
+    theirs in the cache are the ones recorded, and a built one is still its recipe's, all the way
+    down (a rebuilt or re-recipied parent makes its children stale). Inputs removed from the cache
+    since say nothing: the build stays."""
     from ..registry import get_registry
 
     for role in ("parent", "teacher"):
@@ -107,9 +109,13 @@ def _inputs_unchanged(rec: dict) -> bool:
             a = get_registry().resolve(src["id"]).artifact(src["artifact"])
         except (KeyError, ZooError):
             return False
-        if a.recipe and not is_built(a):
-            return False
-        if any(f.name in src["files"] and _sha256(f) != src["files"][f.name] for f in a.files):
+        if a.recipe:
+            made = read_record(a)
+            if made and (made.get("recipe") != a.recipe or made.get("recipe_version") != recipe_version(a.recipe["type"])
+                         or not _inputs_unchanged(made)):
+                return False  # it will be built anew, so this must be too
+        present = [f for f in a.files if f.name in src["files"] and cache.file_path(f.path).is_file()]
+        if any(_sha256(f) != src["files"][f.name] for f in present):
             return False
     return True
 
@@ -148,6 +154,8 @@ def build(art, parent, force: bool = False, quiet: bool = False, teacher=None) -
                                                                    **more)
             except BuildError as e:
                 raise BuildError(f"{e} (build log: {logfile})") from None
+            except ZooError:  # e.g. a wrong setting: the user's to fix, said as it is
+                raise
             except Exception as e:  # paddle's and PaddleSlim's errors: one line here, the rest in the log
                 first = next((line.strip() for line in str(e).splitlines() if line.strip()), "")
                 raise BuildError(f"{art.key}: the {recipe['type']} recipe failed: {type(e).__name__}: {first} "

@@ -64,9 +64,10 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False):
             program, feeds, fetches = paddle.static.load_inference_model(
                 str(prog_file.parent), exe, model_filename=prog_file.name, params_filename=params_file.name)
             scalars_as_y(program)
+            params = recipe.get("params") or prunable(program, recipe.get("skip", []))
             ratios = recipe.get("ratios")
             if recipe.get("ratio"):
-                ratios = {p: recipe["ratio"] for p in recipe.get("params") or prunable(program, recipe.get("skip", []))}
+                ratios = {p: recipe["ratio"] for p in params}
             report = {}
             if not ratios:
                 if calib is None:
@@ -84,7 +85,6 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False):
                         counts.append(det_image_counts(gt, boxes))
                     return det_metrics(counts)["hmean"]
 
-                params = recipe.get("params") or prunable(program, recipe.get("skip", []))
                 sens_file = staging / "sensitivities.data"
                 sens = sensitivity(program, place, params, hmean, sensitivities_file=str(sens_file),
                                    pruned_ratios=recipe.get("sensitivity_ratios", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]),

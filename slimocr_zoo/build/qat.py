@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..settings import train_device
 from . import distill, quant
 
 VERSION = 1
 
 
 def build(parent, art, recipe, staging: Path, calib, quiet=False, teacher=None):
+    train_device()  # a wrong SLIMOCR_ZOO_TRAIN_DEVICE says so before minutes of calibration
     cfg = {**distill.DEFAULTS, **recipe}
     ptq_recipe = {k: cfg[k] for k in ("algo", "hist_percent", "quantizable_op_type", "skip")}
     ptq = quant.build(parent, art, ptq_recipe, staging / "ptq", calib, quiet=quiet)
