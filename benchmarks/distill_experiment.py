@@ -107,6 +107,8 @@ def main() -> int:
     name = f"ptq-{a.algo}" if a.kind == "ptq" else f"{a.kind}-{a.iterations}-{a.learning_rate:g}"
     name = name if a.teacher == "MobileNetV3_DB" else f"{a.teacher}-{name}"
     name += f"-{a.loss}" if a.loss != "mse" else ""
+    name += f"-{a.hist_percent:g}" if a.kind != "distill" and a.algo == "hist" and a.hist_percent != 0.9999 else ""
+    name += f"-skip{len(a.skip)}" if a.skip else ""
     out = a.out or ROOT / f"benchmarks/results/experiments/{name}.json"
     write_atomic(out, json.dumps(doc, indent=1) + "\n")
     h = doc[metric]

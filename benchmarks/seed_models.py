@@ -1,10 +1,13 @@
-"""The seed's models as built here: sizes, a run on a real image, and det hmean on images that
-no recipe used, beside the figures the seed reported.
+"""The models of configuration rows as built here: sizes, a run on a real image, accuracy on data
+no recipe used (det hmean on ICDAR lines 0..N-1; rec accuracy on word crops 0..1199 where the
+recognizer's weights are real; end-to-end words found per row), beside what the seed reported.
 
-    python benchmarks/seed_models.py [--limit 300]        (make seed-models)
+    python benchmarks/seed_models.py [--limit 300]                       (make seed-models: rows 0-3)
+    python benchmarks/seed_models.py --configs 4 5 6 7 \
+        --out benchmarks/results/ppocrv4-models.json                      (make ppocrv4-models)
 
-Writes benchmarks/results/seed-models.json and prints a Markdown table. Builds what is missing
-(slimocr-zoo build, training recipes included), so the first run takes about an hour on 2 cores.
+Writes the results file and prints Markdown tables. Builds what is missing (slimocr-zoo build,
+training recipes included), so the first run takes about an hour on 2 cores.
 """
 import argparse
 import datetime
@@ -20,8 +23,7 @@ from slimocr_zoo import eval as ev  # noqa: E402
 from slimocr_zoo.files import sha256_of  # noqa: E402
 from slimocr_zoo.results import environment  # noqa: E402
 
-DETS = ["MobileNetV3_DB", "SlimTextDet", "SlimTextDet_quat_pruning", "SlimTextDet_pruning"]
-RECS = ["MobileNetV3_CRNN", "SlimTextRec"]
+REC_SCORED = 1200  # word crops 0..1199 are scored; the recipes train on 1200..1599
 
 
 def main():
@@ -29,14 +31,17 @@ def main():
     p.add_argument("--data", type=Path, default=ROOT.parent / "shared/data")
     p.add_argument("--mirror", default=str(ROOT.parent / "shared/models"))
     p.add_argument("--limit", type=int, default=300, help="det images scored: label lines 0..N-1 (recipes use 300+)")
+    p.add_argument("--configs", nargs="+", type=int, default=[0, 1, 2, 3], help="configuration rows")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/seed-models.json")
     a = p.parse_args()
     img = a.data / "icdar2015_det/images/img_2.jpg"
     kw = {"mirror": a.mirror, "quiet": True, "long_build": True}  # asked for: training recipes too
+    configs = [slimocr_zoo.get_registry().config(c) for c in a.configs]
+    ids = [c.det for c in configs] + [c.rec for c in configs]
     rows = []
-    for mid in DETS + RECS:
+    for mid in dict.fromkeys(ids):  # dets first, each once
         m = slimocr_zoo.info(mid)
-        synthetic = mid in RECS
+        synthetic = m.task == "rec" and any(x.name == "synthetic" for x in m.artifacts)  # v1.1: no real weights
         paddle_art = "synthetic" if synthetic else "paddle"
         arm_art = "nb-arm-synthetic" if synthetic else "nb-arm"
         pm = slimocr_zoo.load(mid, artifact=paddle_art, **kw)
@@ -59,11 +64,23 @@ def main():
                 row.setdefault("intermediate_hmean", {})[step] = r["metrics"]["hmean"]
         else:
             row["text_on_word_1"] = pm(a.data / "icdar2015_rec/images/word_1.png").text
+            if not synthetic:
+                r = ev.eval_rec(mid, a.data, "paddle", limit=REC_SCORED, quiet=True, artifact=paddle_art, mirror=a.mirror)
+                row["accuracy"] = r["metrics"]["accuracy"]
+                row["eval"] = {k: r[k] for k in ("dataset", "metrics", "runtime", "threads")}
         rows.append(row)
-        print(f"{mid}: {row.get('hmean', '-')}", file=sys.stderr)
+        print(f"{mid}: {row.get('hmean', row.get('accuracy', '-'))}", file=sys.stderr)
+    e2e = []
+    for c in configs:
+        if any(r["synthetic"] for r in rows if r["model"] == c.rec):
+            continue  # synthetic recognizer weights read nothing
+        r = ev.eval_e2e(c.id, a.data, "paddle", limit=a.limit, quiet=True, mirror=a.mirror, long_build=True)
+        e2e.append({"config": c.id, "det": c.det, "rec": c.rec, "baseline": c.baseline,
+                    "words_found": r["metrics"]["words_found"], "eval": {k: r[k] for k in ("dataset", "metrics")}})
+        print(f"config {c.id}: words found {e2e[-1]['words_found']}", file=sys.stderr)
     doc = {"kind": "seed-models", "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "command": "python benchmarks/seed_models.py " + " ".join(sys.argv[1:]), "environment": environment(),
-           "rows": rows}
+           "configs": a.configs, "rows": rows, "e2e": e2e}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     print(table(doc))
@@ -85,22 +102,38 @@ def table(doc) -> str:
     from tabulate import tabulate
 
     out = []
+    score = {r["model"]: r.get("hmean", r.get("accuracy")) for r in doc["rows"]}
     for r in doc["rows"]:
         rep = r["reported"] or {}
         acc = rep.get("accuracy", {})
-        measured = f"{r['hmean'] * 100:.2f}" if "hmean" in r else "synthetic: none"
+        parent = slimocr_zoo.info(r["model"]).parent
+        while parent and parent in score and slimocr_zoo.info(parent).parent in score:
+            parent = slimocr_zoo.info(parent).parent  # the float model at the root of the lineage
+        value = score[r["model"]]
+        measured = f"{value * 100:.2f}" if value is not None else "synthetic: none"
+        if value is not None and parent in score:
+            measured += f" ({(value - score[parent]) * 100:+.2f})"
         measured += "".join(f" ({k}: {v * 100:.2f})" for k, v in r.get("intermediate_hmean", {}).items())
         b = r.get("build") or {}
         built = f"{b['recipe']} ({b['seconds'] / 60:.1f} min)" if b.get("seconds") else b.get("recipe", "downloaded")
         out.append([r["model"], r["precision"], built, f"{r['paddle_bytes'] / 1e6:.2f}", f"{r['arm_nb_bytes'] / 1e6:.2f}",
                     measured, f"{acc.get('value', '-')}", f"{rep.get('latency_ms', '-')}"])
     env = doc["environment"]
-    return (tabulate(out, headers=["model", "precision", "built here by (its recipe alone)", "paddle MB (measured)", "arm .nb MB (measured)",
-                                   f"det hmean % (measured, ICDAR 2015, {doc['rows'][0]['eval']['dataset']['items']} images)",
-                                   "acc % (REPORTED, seed)", "ms (REPORTED, seed, SD855)"],
-                     tablefmt="github", disable_numparse=True)
-            + f"\n\n{doc['date']}, `{doc['command']}`: {env['processor']}, paddlepaddle {env.get('paddlepaddle')}, "
-              f"paddlelite {env.get('paddlelite')}, slimocr_zoo {env['slimocr_zoo']}.")
+    dets = [r for r in doc["rows"] if "hmean" in r]
+    text = tabulate(out, headers=["model", "precision", "built here by (its recipe alone)", "paddle MB (measured)",
+                                  "arm .nb MB (measured)",
+                                  f"det hmean / rec accuracy % (measured, ICDAR 2015: {dets[0]['eval']['dataset']['items']} "
+                                  f"images / word crops 0-{REC_SCORED - 1}; vs float)",
+                                  "acc % (REPORTED, seed)", "ms (REPORTED, seed, SD855)"],
+                    tablefmt="github", disable_numparse=True)
+    found = {e["config"]: e["words_found"] for e in doc.get("e2e", [])}
+    if found:
+        text += "\n\n" + tabulate([[e["config"], e["det"], e["rec"], f"{e['words_found'] * 100:.2f}" + (
+            f" ({(e['words_found'] - found[e['baseline']]) * 100:+.2f})" if e.get("baseline") in found else "")]
+            for e in doc["e2e"]], headers=["row", "det", "rec", "end-to-end words found % (measured; vs its baseline row)"],
+            tablefmt="github", disable_numparse=True)
+    return (text + f"\n\n{doc['date']}, `{doc['command']}`: {env['processor']}, paddlepaddle {env.get('paddlepaddle')}, "
+            f"paddlelite {env.get('paddlelite')}, slimocr_zoo {env['slimocr_zoo']}.")
 
 
 if __name__ == "__main__":

@@ -59,9 +59,10 @@ def cmd_list(args) -> int:
         for c in (reg.configs[k] for k in sorted(reg.configs)):
             r = c.reported or {}
             pct = lambda v: "-" if v is None else f"{v}%"  # noqa: E731
-            rows.append([c.id, c.det, c.rec, r.get("e2e_latency_ms"), pct(r.get("speedup_pct")),
-                         r.get("size_mb"), pct(r.get("compression_pct"))])
-        print("Configurations (figures as reported by the seed table: Snapdragon 855, Paddle Lite, 1 thread)")
+            rows.append([c.id, c.det, c.rec, r.get("e2e_latency_ms", "-"), pct(r.get("speedup_pct")),
+                         r.get("size_mb", "-"), pct(r.get("compression_pct"))])
+        print("Configurations (figures as reported by the seed table: Snapdragon 855, Paddle Lite, 1 thread; "
+              "rows without them are not the seed's: measured here only, see the README)")
         print(_table(rows, ["row", "det", "rec", "e2e ms", "speed-up", "size MB", "compression"]))
     return 0
 
@@ -345,9 +346,9 @@ def cmd_bench(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report import run
+    from .report import ACCURACY, run
 
-    return run(args.results, args.readme, check=args.check, accuracy=args.accuracy, fmt=args.format,
+    return run(args.results, args.readme, check=args.check, accuracy=args.accuracy or ACCURACY, fmt=args.format,
                lang=args.lang, plot_path=args.plot)
 
 
@@ -478,8 +479,9 @@ def build_parser(entry: Optional[tuple] = None) -> argparse.ArgumentParser:
     s.add_argument("--readme", nargs="+", type=Path, default=[],
                    help="files with report markers; the language is the marker's (en, zh)")
     s.add_argument("--check", action="store_true", help="exit 1 when a --readme differs from what the results give")
-    s.add_argument("--accuracy", type=Path, default=Path("benchmarks/results/seed-models.json"),
-                   help="det hmean and ARM .nb sizes per model (benchmarks/seed_models.py)")
+    s.add_argument("--accuracy", nargs="+", type=Path, default=None,
+                   help="accuracy, ARM .nb sizes and words found per model and row (benchmarks/seed_models.py's "
+                        "results; default: the seed's rows and the PP-OCRv4 rows)")
     s.add_argument("--format", default="github", choices=["github", "grid", "html", "simple"])
     s.add_argument("--lang", default="en", choices=["en", "zh"])
     s.add_argument("--plot", type=Path, help="write the latency-vs-accuracy PNG here")

@@ -136,6 +136,7 @@ class Config:
     manifest: Optional[Path] = None  # None for a pair named on the command line
     cls: Optional[str] = None
     reported: Optional[dict] = None
+    baseline: Optional[int] = None  # the row whose float models this row's speed-up and size are against
 
 
 # --- loading and validation -------------------------------------------------------------
@@ -234,7 +235,7 @@ class Registry:
                     raise ManifestError(
                         f"duplicate configuration {cid}: defined in {self.configs[cid].manifest} and in {path}")
                 self.configs[cid] = Config(id=cid, det=raw["det"], rec=raw["rec"], cls=raw.get("cls"),
-                                           reported=raw.get("reported"), manifest=path)
+                                           reported=raw.get("reported"), baseline=raw.get("baseline"), manifest=path)
         self._check_references()
 
     def _check_references(self):
@@ -268,6 +269,9 @@ class Registry:
             for task in ("det", "rec", "cls"):
                 if getattr(c, task):
                     need(getattr(c, task), f"{c.manifest}: configs[{c.id}].{task}", task)
+            if c.baseline is not None and c.baseline not in self.configs:
+                raise ManifestError(f"{c.manifest}: configs[{c.id}].baseline is {c.baseline}, which is no "
+                                    f"configuration (the rows are {', '.join(map(str, sorted(self.configs)))})")
 
     # --- lookups ---
     def resolve(self, name: str) -> Model:

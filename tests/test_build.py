@@ -178,6 +178,8 @@ def test_qat_distills_a_quantized_student(tmp_path, capfd):
                                             "algo": "hist", "quantizable_op_type": ops, "calibration": calib,
                                             "skip": ["conv2d_40.w_0"]}),
             _built("tiny_qat", "qat0_skip", {**qat, "iterations": 0, "skip": ["conv2d_40.w_0"]})]
+    arts.append(_built("tiny_qat", "qat_cos", {**qat, "iterations": 4, "schedule": "cosine"}))
+    arts[-1]["files"].append({"path": "built/tiny_qat/qat_cos/qat.json"})  # the training log, installed with it
     _user_manifest(tmp_path, [{"id": "tiny_qat", "task": "det", "family": "test", "description": "test",
                                "input": {**det.input, "limit_side_len": 320}, "postprocess": det.postprocess,
                                "artifacts": arts}])
@@ -204,6 +206,8 @@ def test_qat_distills_a_quantized_student(tmp_path, capfd):
         return float(np.mean([np.mean((a - b) ** 2) for a, b in zip(ms, t)]))
 
     assert mse(q) < mse(q0)  # trained towards the teacher
+    log = json.loads(build("tiny_qat", "qat_cos").files["qat.json"].read_text())
+    assert 0 < log["last_learning_rate"] < 0.2 * 5e-5  # the cosine rate reached the quantized program run
     ops = _op_types(trained.files["inference.pdmodel"])
     assert {"fake_quantize_moving_average_abs_max", "fake_channel_wise_dequantize_max_abs"} <= ops
     assert len(trained(SHARED / "data/icdar2015_det/images/img_394.jpg")) >= 1  # loads and runs as a model
@@ -220,10 +224,15 @@ def test_distill_brings_a_pruned_detector_back_towards_its_teacher(tmp_path):
     pruned = {"type": "prune", "parent": "MobileNetV3_DB", "parent_artifact": "paddle", "criterion": "geometry_median",
               "ratios": {"conv15_expand_weights": 0.5, "conv16_expand_weights": 0.5}}
     distill = {"type": "distill", "parent": "tiny_pruned", "parent_artifact": "paddle", "teacher": "MobileNetV3_DB",
-               "calibration": calib, "iterations": 24, "augment": False, "learning_rate": 1e-4}
+               "calibration": calib, "iterations": 24, "augment": False, "learning_rate": 1e-4, "schedule": "cosine"}
     spec = {**det.input, "limit_side_len": 320}
+    arts = {"tiny_pruned": [_built("tiny_pruned", "paddle", pruned)], "tiny_distilled": [
+        _built("tiny_distilled", "paddle", distill),
+        _built("tiny_distilled", "const", {**distill, "schedule": "constant", "iterations": 2})]}
+    arts["tiny_distilled"][0]["files"].append({"path": "built/tiny_distilled/paddle/distill.json"})
+    arts["tiny_distilled"][1]["files"].append({"path": "built/tiny_distilled/const/distill.json"})
     _user_manifest(tmp_path, [{"id": i, "task": "det", "family": "test", "description": "test", "input": spec,
-                               "postprocess": det.postprocess, "artifacts": [_built(i, "paddle", r)]}
+                               "postprocess": det.postprocess, "artifacts": arts[i]}
                               for i, r in (("tiny_pruned", pruned), ("tiny_distilled", distill))])
     student = build("tiny_distilled")
     rec = read_record(student.artifact)
@@ -238,6 +247,10 @@ def test_distill_brings_a_pruned_detector_back_towards_its_teacher(tmp_path):
 
     assert mse(student) < 0.5 * mse(before)  # on the images it was tuned on, as the model sees them
     assert student.files["inference.pdiparams"].stat().st_size == before.files["inference.pdiparams"].stat().st_size
+    # cosine: the last step ran at a rate near 0 (the rate reaches the program the executor runs)
+    log = json.loads(student.files["distill.json"].read_text())
+    assert log["schedule"] == "cosine" and 0 < log["last_learning_rate"] < 0.01 * 1e-4
+    assert json.loads(build("tiny_distilled", "const").files["distill.json"].read_text())["last_learning_rate"] == 1e-4
     assert not [t for t in _op_types(student.files["inference.pdmodel"]) if "quant" in t]  # float: no quantization
 
 
@@ -345,16 +358,40 @@ def test_qat_trains_a_recognizer_towards_its_teacher(tmp_path):
     assert q(SHARED / "data/icdar2015_rec/images/word_1591.png").text  # loads and reads
 
 
+def _scalar_first_ops(pdmodel) -> int:
+    """elementwise ops whose X is a one-element weight (PP-LCNetV3's ``scale * x``)."""
+    from slimocr_zoo.runtime.libs import import_paddle
+
+    paddle = import_paddle()
+    paddle.enable_static()
+    try:
+        prog, _, _ = paddle.static.load_inference_model(str(pdmodel.parent), paddle.static.Executor(paddle.CPUPlace()),
+                                                        model_filename=pdmodel.name,
+                                                        params_filename=pdmodel.with_suffix(".pdiparams").name)
+    finally:
+        paddle.disable_static()
+    b = prog.global_block()
+    return sum(1 for op in b.ops if op.type.startswith("elementwise_") and b.var(op.input("X")[0]).persistable
+               and int(np.prod(b.var(op.input("X")[0]).shape)) == 1)
+
+
 def test_prune_follows_pp_lcnetv3_affine_blocks(tmp_path):
     """PP-OCRv4's learnable affine blocks (a one-element weight times x) stopped PaddleSlim's pruner
     (an AssertionError); with the operands in the order it follows, one ratio prunes a recognizer."""
     rec = slimocr_zoo.info("ch_PP-OCRv4_rec")
     recipe = {"type": "prune", "parent": "ch_PP-OCRv4_rec", "parent_artifact": "paddle", "criterion": "geometry_median",
               "ratio": 0.25, "params": ["conv2d_160.w_0"]}
+    tune = {"type": "distill", "parent": "tiny_rec_pruned", "parent_artifact": "paddle", "teacher": "ch_PP-OCRv4_rec",
+            "calibration": {"set": "icdar2015_rec", "start": 1590, "count": 2}, "iterations": 2, "batch": 1,
+            "augment": False}
     _user_manifest(tmp_path, [{"id": "tiny_rec_pruned", "task": "rec", "family": "test", "description": "test",
-                               "input": rec.input, "artifacts": [_built("tiny_rec_pruned", "paddle", recipe)]}])
+                               "input": rec.input, "artifacts": [_built("tiny_rec_pruned", "paddle", recipe),
+                                                                 _built("tiny_rec_pruned", "tuned", tune)]}])
     before = slimocr_zoo.load("ch_PP-OCRv4_rec")
     m = build("tiny_rec_pruned")
+    # saved with the operands in the parent's order (scale * x): paddle's backward of x * scale crashed
+    assert _scalar_first_ops(m.files["inference.pdmodel"]) == _scalar_first_ops(before.files["inference.pdmodel"]) > 0
+    assert build("tiny_rec_pruned", "tuned")(SHARED / "data/icdar2015_rec/images/word_1591.png").text  # it trains
     assert m.files["inference.pdiparams"].stat().st_size < before.files["inference.pdiparams"].stat().st_size - 2_000
     from slimocr_zoo.ocr.image import read_image
     from slimocr_zoo.ocr.rec import resize_norm

@@ -100,3 +100,39 @@ def test_readme_markers_write_and_check(tmp_path, capsys):
     bare.write_text("no markers\n")
     assert cli.main(["report", str(results), "--readme", str(bare)]) == 1
     assert "no report markers" in capsys.readouterr().err
+
+
+def test_rows_beyond_the_seed_compare_with_their_own_baseline():
+    """Rows 4-7 (PP-OCRv4): speed-up and compression against row 4, not row 0; their end-to-end
+    words found get a column; a row the results file never timed does not appear."""
+    ms = {"ch_PP-OCRv4_det": 100.0, "ch_PP-OCRv4_rec": 10.0, "ch_PP-OCRv4_det_quant": 50.0, "ch_PP-OCRv4_rec_quant": 5.0}
+    doc = {"models": [{"id": k, "stats": {"median": v}, "artifact": "paddle"} for k, v in ms.items()],
+           "e2e": [{"config": 0}, {"config": 4, "stats": {"median": 400.0}}, {"config": 5, "stats": {"median": 200.0}}]}
+    nb = {"ch_PP-OCRv4_det": 4_000_000, "ch_PP-OCRv4_rec": 6_000_000, "ch_PP-OCRv4_det_quant": 1_000_000,
+          "ch_PP-OCRv4_rec_quant": 1_500_000}
+    rows = report.measured_rows(doc, {"ch_PP-OCRv4_rec_quant": 0.6}, "en", nb, {4: 0.25, 5: 0.2475})
+    assert [r["config"] for r in rows] == [0, 1, 2, 3, 4, 5]
+    r4, r5 = rows[4], rows[5]
+    assert (r4["speedup"], r4["compression"], r4["size"]) == ("-", "-", "10.00")
+    assert (r5["speedup"], r5["compression"], r5["size"]) == ("100%", "75.00%", "2.50")
+    assert (r4["words"], r5["words"], rows[0]["words"]) == ("25.00", "24.75", "-")
+    assert r5["models"][1]["accuracy"] == "60.00" and r5["models"][1]["strategy"] == "QAT by distillation"
+    got = cells(report.html_table(rows, "en"))
+    assert got[0][7] == ("th", "Words found end-to-end(%)", "1") and got[9][7] == ("td", "25.00", "2")
+    assert "Words" not in report.html_table(report.measured_rows(doc, {}, "en", nb), "en")  # none known: no column
+
+
+def test_accuracy_of_rows_beyond_the_seed_against_float_and_baseline():
+    acc = {"ch_PP-OCRv4_det": 0.4262, "ch_PP-OCRv4_rec": 0.6383, "ch_PP-OCRv4_det_pruning": 0.42,
+           "ch_PP-OCRv4_det_quant_pruning": 0.4150, "ch_PP-OCRv4_rec_pruning": 0.63}
+    nb = {"ch_PP-OCRv4_det": 4_000_000, "ch_PP-OCRv4_rec": 6_000_000, "ch_PP-OCRv4_det_pruning": 3_000_000,
+          "ch_PP-OCRv4_rec_pruning": 5_000_000}
+    rows = report.accuracy_rows(acc, nb, {4: 0.25, 6: 0.2450, 0: 0.1})
+    assert [r["config"] for r in rows] == [4, 6]  # the seed's rows have their own table
+    r4, r6 = rows
+    assert (r4["det_acc"], r4["words"], r4["compression"]) == ("42.62", "25.00", "-")
+    assert (r6["det_acc"], r6["rec_acc"], r6["words"]) == ("42.00 (-0.62)", "63.00 (-0.83)", "24.50 (-0.50)")
+    assert (r6["size"], r6["compression"]) == ("8.00", "20.00%")
+    r7 = report.accuracy_rows(acc, nb, {7: 0.2})[0]  # pruned + int8: against the float root, not its pruned parent
+    assert r7["det_acc"] == "41.50 (-1.12)" and r7["rec_acc"] == "n/a" and r7["size"] == "n/a"
+    assert "det hmean (vs float)" in report.accuracy_table(rows, "en")

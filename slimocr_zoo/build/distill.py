@@ -28,7 +28,7 @@ log = logging.getLogger("slimocr_zoo")
 
 DEFAULTS = {"iterations": 300, "batch": 4, "crop": 640, "learning_rate": 1e-5, "seed": 0, "augment": True,
             "quantizable_op_type": ["conv2d", "depthwise_conv2d"], "algo": "hist", "hist_percent": 0.9999,
-            "skip": [], "loss": "mse"}
+            "skip": [], "loss": "mse", "schedule": "constant"}
 QUANT = {"weight_quantize_type": "channel_wise_abs_max", "activation_quantize_type": "moving_average_abs_max",
          "onnx_format": False}
 
@@ -112,6 +112,16 @@ def _trainable(block, paddle, feeds):
         elif op.type == "conv2d_transpose" and not op.has_attr("output_padding"):
             op._set_attr("output_padding", [])  # a paddle 1.x export lacks it; its backward needs it
     return made
+
+
+def _learning_rate(paddle, cfg):
+    """constant, or cosine: decays to 0 over the iterations, so the last steps settle instead of
+    leaving the weights wherever a full-size step put them."""
+    if cfg["schedule"] == "constant":
+        return cfg["learning_rate"]
+    if cfg["schedule"] == "cosine":
+        return paddle.optimizer.lr.CosineAnnealingDecay(cfg["learning_rate"], T_max=max(cfg["iterations"], 1))
+    raise BuildError(f"recipe schedule {cfg['schedule']!r}: use constant or cosine")
 
 
 def _tenth_line(kind, art, done: int, total: int, losses, seconds: float) -> None:
@@ -206,6 +216,10 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
     kind = "qat" if ptq else "distill"
     copied = 0
     paddle.enable_static()
+    gc = paddle.get_flags(["FLAGS_eager_delete_tensor_gb"])
+    # paddle 2.6's executor frees a tensor that a broadcast multiply's backward still reads: SIGSEGV
+    # after a few 640x640 batches of the PP-OCRv4 detector. Kept until the step ends, it does not.
+    paddle.set_flags({"FLAGS_eager_delete_tensor_gb": -1.0})
     try:
         place = _place(paddle)
         exe = paddle.static.Executor(place)
@@ -226,7 +240,8 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
                 test = program.clone(for_test=True)
                 target = paddle.static.data("teacher_map", shape=[-1] * len(out.shape), dtype="float32")
                 loss = _loss(paddle, task, out, target, cfg["loss"])
-                paddle.optimizer.Adam(learning_rate=cfg["learning_rate"]).minimize(loss)
+                lr = _learning_rate(paddle, cfg)
+                paddle.optimizer.Adam(learning_rate=lr).minimize(loss)
             kept = {n: np.array(scope.find_var(n).get_tensor()) for n in block.vars
                     if block.vars[n].persistable and scope.find_var(n) is not None and n not in ("feed", "fetch")}
             exe.run(startup)  # the optimizer's state; it would also re-initialize the weights: put them back
@@ -249,6 +264,9 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
                 with paddle.static.scope_guard(teacher_scope):
                     return exe.run(t_prog, feed={t_feeds[0]: x}, fetch_list=t_fetches)[0]
 
+            sched = None if isinstance(lr, (int, float)) else lr
+            if sched is not None:  # the executor feeds the rate from the program it runs: the quantized one too
+                run_prog.lr_scheduler = sched
             losses, t0 = [], time.perf_counter()
             bar = tqdm(range(cfg["iterations"]), desc=f"{kind} {art.model_id}", disable=True if quiet else None,
                        leave=False, file=console())
@@ -256,24 +274,29 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
                 x = _batch(task, images, cfg, rng, spec, cfg["batch"]) if cfg["augment"] else fixed[it % len(fixed)]
                 (lv,) = exe.run(run_prog, feed={x_name: x, "teacher_map": teacher_map(x)}, fetch_list=[loss.name])
                 losses.append(float(np.asarray(lv).reshape(-1)[0]))
+                if sched is not None:
+                    sched.step()
                 bar.set_postfix(loss=f"{losses[-1]:.2e}")
                 if bar.disable and not quiet:  # no terminal (CI, a log): a line every tenth instead of a bar
                     _tenth_line(kind, art, it + 1, cfg["iterations"], losses, time.perf_counter() - t0)
             seconds = time.perf_counter() - t0
+            last_lr = float(np.array(scope.find_var(sched._var_name).get_tensor()).reshape(-1)[0]) if sched else lr
             # a check batch; for QAT this run also computes the weights' scales that the freeze pass reads
             x = _batch(task, images, cfg, rng, spec, 1) if cfg["augment"] else fixed[0]
             check = float(np.mean((exe.run(test, feed={x_name: x}, fetch_list=[out.name])[0] - teacher_map(x)) ** 2))
             if ptq:
                 test = convert(test, place, qcfg, scope=scope)
             tb = test.global_block()
+            # clip_extra=False keeps the outputs backward needs (XShape, dropout's Mask): a child recipe trains it
             paddle.static.save_inference_model(str(staging / "inference"), [tb.var(x_name)],
-                                               [tb.var(fetches[0].name)], exe, program=test)
+                                               [tb.var(fetches[0].name)], exe, program=test, clip_extra=ptq is not None)
     finally:
+        paddle.set_flags(gc)
         paddle.disable_static()
     tenth = max(1, len(losses) // 10)  # the loss curve in ten means: noisy per batch, clear in tenths
     curve = [float(np.mean(losses[i:i + tenth])) for i in range(0, len(losses), tenth)]
     doc = {"kind": kind, "teacher": f"{teacher.id}/{teacher.artifact.name}", "iterations": cfg["iterations"],
-           "device": str(place),
+           "device": str(place), "schedule": cfg["schedule"], "last_learning_rate": last_lr,
            "seconds": round(seconds, 1), "seconds_per_iteration": round(seconds / len(losses), 2) if losses else None,
            "scales_from_ptq": copied, "check_batch_mse": check, "loss_by_tenth": curve}
     (staging / f"{kind}.json").write_text(json.dumps(doc, indent=1))

@@ -25,20 +25,23 @@ def prunable(program, skip) -> list:
     return names
 
 
-def scalars_as_y(program) -> int:
+def scalars_as_y(program, outputs=None) -> list:
     """``scale * x`` with a one-element weight as X (PP-LCNetV3's learnable affine blocks) becomes
-    ``x * scale``: the same op, in the operand order PaddleSlim's pruner can follow."""
+    ``x * scale``: the same op, in the operand order PaddleSlim's pruner can follow. Returns the
+    swapped ops' outputs; given those (``outputs``), swaps them back instead: paddle's CPU backward
+    of ``x * scale`` broadcast from a one-element Y crashes (SIGSEGV), that of the original does not."""
     import numpy as np
 
-    block, n = program.global_block(), 0
+    block, swapped = program.global_block(), []
     for op in block.ops:
         if op.type in ("elementwise_mul", "elementwise_add"):
             x, y = block.var(op.input("X")[0]), block.var(op.input("Y")[0])
-            if x.persistable and int(np.prod(x.shape)) == 1 and not y.persistable:
+            back = outputs is not None and op.output("Out")[0] in outputs
+            if back or (outputs is None and x.persistable and int(np.prod(x.shape)) == 1 and not y.persistable):
                 op.desc.set_input("X", [y.name])
                 op.desc.set_input("Y", [x.name])
-                n += 1
-    return n
+                swapped.append(op.output("Out")[0])
+    return swapped
 
 
 def build(parent, art, recipe, staging: Path, calib, quiet=False):
@@ -63,7 +66,7 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False):
         with paddle.static.scope_guard(scope):
             program, feeds, fetches = paddle.static.load_inference_model(
                 str(prog_file.parent), exe, model_filename=prog_file.name, params_filename=params_file.name)
-            scalars_as_y(program)
+            swapped = scalars_as_y(program)
             params = recipe.get("params") or prunable(program, recipe.get("skip", []))
             ratios = recipe.get("ratios")
             if recipe.get("ratio"):
@@ -97,9 +100,12 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False):
             pruned, _, _ = Pruner(recipe.get("criterion", "geometry_median")).prune(
                 program, scope, params=list(ratios), ratios=[float(r) for r in ratios.values()], place=place,
                 only_graph=False)
+            scalars_as_y(pruned, set(swapped))  # the operand order training can run
             block = pruned.global_block()
+            # clip_extra=False keeps the outputs backward needs (XShape, dropout's Mask): fine-tuning trains it
             paddle.static.save_inference_model(str(staging / "inference"), [block.var(feeds[0])],
-                                               [block.var(f.name) for f in fetches], exe, program=pruned)
+                                               [block.var(f.name) for f in fetches], exe, program=pruned,
+                                               clip_extra=False)
     finally:
         paddle.disable_static()
     (staging / "pruning.json").write_text(json.dumps({"ratios": {k: float(v) for k, v in ratios.items()}, **report},
