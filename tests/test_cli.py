@@ -1,5 +1,6 @@
 """The command line, as a user types it, and offline mode watched by an audit hook."""
 import json
+import re
 import os
 import subprocess
 import sys
@@ -226,3 +227,20 @@ def test_a_long_build_starts_only_when_asked(capsys, tmp_path, zoo_env):
     code, out, err = run(capsys, "ocr", "--config", "on_top+ch_PP-OCRv4_rec", str(MODELS.parent / "data/icdar2015_det/images/img_1.jpg"))
     assert code == 1 and len(err.strip().splitlines()) == 1 and "slimocr-zoo build" in err and "Traceback" not in err
     assert not (zoo_env / "built").exists()  # nothing started
+
+
+@pytest.mark.paddle
+def test_paddle_log_lines_only_with_verbose(tmp_path):
+    """paddle's C++ INFO lines ("I1130 ... New Executor is Running.") stay off a quiet console; -v shows them."""
+    img = str(MODELS.parent / "data/icdar2015_det/images/img_1.jpg")
+    env = dict(os.environ, SLIMOCR_ZOO_MIRROR=str(MODELS), SLIMOCR_ZOO_HOME=str(tmp_path))
+    env.pop("GLOG_minloglevel", None)
+
+    def stderr(*opts):
+        r = subprocess.run([sys.executable, "-m", "slimocr_zoo", *opts, "ocr", img, "--config", "4", "-q"],
+                           capture_output=True, text=True, env=env, timeout=300)
+        assert r.returncode == 0, r.stderr
+        return r.stderr
+
+    assert not re.search(r"^[IW]\d{4} ", stderr(), re.M)
+    assert re.search(r"^I\d{4} .*New Executor", stderr("-v"), re.M)

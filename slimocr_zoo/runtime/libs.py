@@ -2,7 +2,10 @@
 paddlelite, each with a clear error when missing and the pitfalls measured on these machines."""
 from __future__ import annotations
 
+import logging
+import os
 import re
+import sys
 
 from ..errors import RuntimeUnavailableError
 
@@ -16,6 +19,10 @@ def import_paddle():
     """
     import zlib  # noqa: F401
 
+    if "paddle" not in sys.modules and not logging.getLogger("slimocr_zoo").isEnabledFor(logging.INFO):
+        # paddle's C++ INFO/WARNING lines ("New Executor is Running.") on a quiet console: only with -v.
+        # glog reads this once, when paddle's library loads; a user's own setting wins.
+        os.environ.setdefault("GLOG_minloglevel", "2")
     try:
         import paddle
     except ImportError:
