@@ -439,3 +439,31 @@ def test_a_rebuilt_parent_makes_its_children_stale(tmp_path):
     rec = read_record(again.artifact)
     assert rec["parent"]["files"]["inference.pdiparams"] == sha256_of(slimocr_zoo.load("tiny_parent").files["inference.pdiparams"])
     assert is_built(m.artifact("nb")) and is_built(m.artifact("paddle"))
+
+
+def test_training_keeps_the_models_own_variables(tmp_path):
+    """An exported PP-OCRv4 program has its own tmp_0, tmp_1...; the loss built beside it in a new
+    process got the same names and overwrote its activations: NaN weights after one step."""
+    det = slimocr_zoo.info("ch_PP-OCRv4_det")
+    tune = {"type": "distill", "parent": "ch_PP-OCRv4_det", "parent_artifact": "paddle", "teacher": "ch_PP-OCRv4_det",
+            "calibration": {"set": "icdar2015_det", "start": 390, "count": 2}, "iterations": 2, "batch": 1, "crop": 320,
+            "learning_rate": 1e-4}
+    _user_manifest(tmp_path, [{"id": "tiny_v4_tuned", "task": "det", "family": "test", "description": "test",
+                               "input": det.input, "postprocess": det.postprocess,
+                               "artifacts": [_built("tiny_v4_tuned", "paddle", tune)]}])
+    m = build("tiny_v4_tuned")
+    from slimocr_zoo.runtime.libs import import_paddle
+
+    paddle = import_paddle()
+    paddle.enable_static()
+    try:
+        scope = paddle.static.Scope()
+        with paddle.static.scope_guard(scope):
+            prog, _, _ = paddle.static.load_inference_model(str(m.files["inference.pdmodel"].parent / "inference"),
+                                                            paddle.static.Executor(paddle.CPUPlace()))
+            weights = [np.array(scope.find_var(v.name).get_tensor()) for v in prog.list_vars()
+                       if v.persistable and v.name not in ("feed", "fetch")]
+    finally:
+        paddle.disable_static()
+    assert len(weights) > 100 and all(np.isfinite(w).all() for w in weights)
+    assert len(m(SHARED / "data/icdar2015_det/images/img_394.jpg")) >= 1  # still finds text

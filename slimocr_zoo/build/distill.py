@@ -216,10 +216,6 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
     kind = "qat" if ptq else "distill"
     copied = 0
     paddle.enable_static()
-    gc = paddle.get_flags(["FLAGS_eager_delete_tensor_gb"])
-    # paddle 2.6's executor frees a tensor that a broadcast multiply's backward still reads: SIGSEGV
-    # after a few 640x640 batches of the PP-OCRv4 detector. Kept until the step ends, it does not.
-    paddle.set_flags({"FLAGS_eager_delete_tensor_gb": -1.0})
     try:
         place = _place(paddle)
         exe = paddle.static.Executor(place)
@@ -234,7 +230,10 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
                     block._remove_op(i)
             _keep_float(block, cfg["skip"])
             startup = paddle.static.Program()
-            with paddle.static.program_guard(program, startup):
+            # the loss's and the optimizer's variables under names of their own: paddle's generator starts
+            # again at tmp_0 in each process, and an exported program has its own tmp_0, tmp_1... (PP-OCRv4):
+            # sharing a name, the loss overwrote the model's activations (NaN gradients, SIGSEGV)
+            with paddle.static.program_guard(program, startup), paddle.utils.unique_name.guard("distill_"):
                 _trainable(block, paddle, set(feeds))
                 out = block.var(fetches[0].name)
                 test = program.clone(for_test=True)
@@ -291,7 +290,6 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
             paddle.static.save_inference_model(str(staging / "inference"), [tb.var(x_name)],
                                                [tb.var(fetches[0].name)], exe, program=test, clip_extra=ptq is not None)
     finally:
-        paddle.set_flags(gc)
         paddle.disable_static()
     tenth = max(1, len(losses) // 10)  # the loss curve in ten means: noisy per batch, clear in tenths
     curve = [float(np.mean(losses[i:i + tenth])) for i in range(0, len(losses), tenth)]
