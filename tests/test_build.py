@@ -356,6 +356,11 @@ def test_qat_trains_a_recognizer_towards_its_teacher(tmp_path):
     assert kl(q) < kl(q0)
     assert "fake_channel_wise_dequantize_max_abs" in _op_types(q.files["inference.pdmodel"])
     assert q(SHARED / "data/icdar2015_rec/images/word_1591.png").text  # loads and reads
+    from slimocr_zoo.runtime.nbfile import inspect_nb
+    from slimocr_zoo.runtime.opt import convert
+
+    # saved with the attributes its export had: opt read swish's beta, which clip_extra drops
+    assert inspect_nb(convert(*q.program_files(), "arm", tmp_path / "rec_qat_arm")).int8_kernels > 0
 
 
 def _scalar_first_ops(pdmodel) -> int:

@@ -286,9 +286,10 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
             if ptq:
                 test = convert(test, place, qcfg, scope=scope)
             tb = test.global_block()
-            # clip_extra=False keeps the outputs backward needs (XShape, dropout's Mask): a child recipe trains it
+            # clip_extra=False keeps what the parent's export had: the outputs backward needs (XShape, dropout's
+            # Mask) when a child recipe trains it, attributes Paddle Lite's opt reads (swish's beta)
             paddle.static.save_inference_model(str(staging / "inference"), [tb.var(x_name)],
-                                               [tb.var(fetches[0].name)], exe, program=test, clip_extra=ptq is not None)
+                                               [tb.var(fetches[0].name)], exe, program=test, clip_extra=False)
     finally:
         paddle.disable_static()
     tenth = max(1, len(losses) // 10)  # the loss curve in ten means: noisy per batch, clear in tenths
