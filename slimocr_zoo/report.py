@@ -154,6 +154,9 @@ def measured_rows(doc: dict, accuracy: Dict[str, float], lang: str, nb_bytes: Op
         rows.append({"config": cid, "models": pair, "e2e_ms": e.get("stats", {}).get("median"),
                      "not_comparable": not_comparable, "baseline": c.baseline if c.baseline is not None else cid,
                      "words": f"{words[cid] * 100:.2f}" if cid in words else ("-" if words else None)})
+    if not any(r["config"] in words for r in rows):  # no timed row has an end-to-end accuracy: no column
+        for r in rows:
+            r["words"] = None
     by_id = {r["config"]: r for r in rows}
     for r in rows:
         cid, b = r["config"], by_id.get(r["baseline"])
