@@ -3,11 +3,11 @@ paddlelite, each with a clear error when missing and the pitfalls measured on th
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sys
 
 from ..errors import RuntimeUnavailableError
+from ..settings import quiet_native_logs
 
 
 def import_paddle():
@@ -20,9 +20,7 @@ def import_paddle():
     import zlib  # noqa: F401
 
     if "paddle" not in sys.modules and not logging.getLogger("slimocr_zoo").isEnabledFor(logging.INFO):
-        # paddle's C++ INFO/WARNING lines ("New Executor is Running.") on a quiet console: only with -v.
-        # glog reads this once, when paddle's library loads; a user's own setting wins.
-        os.environ.setdefault("GLOG_minloglevel", "2")
+        quiet_native_logs()  # paddle's own INFO lines: only with -v
     try:
         import paddle
     except ImportError:
