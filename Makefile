@@ -58,7 +58,7 @@ parity: venv
 	scripts/venv-ref.sh .venv-ref
 	$(VENV)/bin/python benchmarks/parity.py $(ARGS)
 
-# Every recipe artifact (opt, prune, quant_post, qat, distill, synthetic weights): about 75 minutes here.
+# Every recipe artifact (opt, prune, quant_post, qat, distill, synthetic weights): about two hours here.
 build: venv
 	SLIMOCR_ZOO_DATA=../shared/data $(VENV)/bin/slimocr-zoo build --all --mirror ../shared/models
 
