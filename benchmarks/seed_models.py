@@ -20,7 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 import slimocr_zoo  # noqa: E402
 from slimocr_zoo import eval as ev  # noqa: E402
-from slimocr_zoo.files import sha256_of  # noqa: E402
+from slimocr_zoo.files import sha256_of, write_atomic  # noqa: E402
+from slimocr_zoo.report import float_root  # noqa: E402
 from slimocr_zoo.results import environment  # noqa: E402
 
 REC_SCORED = 1200  # word crops 0..1199 are scored; the recipes train on 1200..1599
@@ -36,7 +37,10 @@ def main():
     a = p.parse_args()
     img = a.data / "icdar2015_det/images/img_2.jpg"
     kw = {"mirror": a.mirror, "quiet": True, "long_build": True}  # asked for: training recipes too
-    configs = [slimocr_zoo.get_registry().config(c) for c in a.configs]
+    try:
+        configs = [slimocr_zoo.get_registry().config(c) for c in a.configs]
+    except slimocr_zoo.ZooError as e:
+        p.error(str(e))  # one line, exit 2
     ids = [c.det for c in configs] + [c.rec for c in configs]
     rows = []
     for mid in dict.fromkeys(ids):  # dets first, each once
@@ -82,7 +86,7 @@ def main():
            "command": "python benchmarks/seed_models.py " + " ".join(sys.argv[1:]), "environment": environment(),
            "configs": a.configs, "rows": rows, "e2e": e2e}
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    write_atomic(a.out, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")  # never a half-written file
     print(table(doc))
 
 
@@ -106,13 +110,11 @@ def table(doc) -> str:
     for r in doc["rows"]:
         rep = r["reported"] or {}
         acc = rep.get("accuracy", {})
-        parent = slimocr_zoo.info(r["model"]).parent
-        while parent and parent in score and slimocr_zoo.info(parent).parent in score:
-            parent = slimocr_zoo.info(parent).parent  # the float model at the root of the lineage
+        root = float_root(r["model"], score)
         value = score[r["model"]]
         measured = f"{value * 100:.2f}" if value is not None else "synthetic: none"
-        if value is not None and parent in score:
-            measured += f" ({(value - score[parent]) * 100:+.2f})"
+        if value is not None and root != r["model"] and score.get(root) is not None:
+            measured += f" ({(value - score[root]) * 100:+.2f})"
         measured += "".join(f" ({k}: {v * 100:.2f})" for k, v in r.get("intermediate_hmean", {}).items())
         b = r.get("build") or {}
         built = f"{b['recipe']} ({b['seconds'] / 60:.1f} min)" if b.get("seconds") else b.get("recipe", "downloaded")

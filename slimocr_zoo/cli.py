@@ -348,6 +348,9 @@ def cmd_bench(args) -> int:
 def cmd_report(args) -> int:
     from .report import ACCURACY, run
 
+    missing = [str(p) for p in args.accuracy or [] if not p.is_file()]
+    if missing:  # the defaults may be absent (outside a checkout); a file named by the user must be there
+        raise UsageError(f"--accuracy {' '.join(missing)}: no such file (give benchmarks/seed_models.py's results)")
     return run(args.results, args.readme, check=args.check, accuracy=args.accuracy or ACCURACY, fmt=args.format,
                lang=args.lang, plot_path=args.plot)
 

@@ -127,6 +127,7 @@ def measured_rows(doc: dict, accuracy: Dict[str, float], lang: str, nb_bytes: Op
     models = {m["id"]: m for m in doc["models"]}
     e2e = {e["config"]: e for e in doc["e2e"]}
     words = words or {}
+    with_words = any(cid in words for cid in row_ids(doc))  # a column only where a timed row has the figure
     size = {}
     rows = []
     for cid in row_ids(doc):
@@ -153,10 +154,7 @@ def measured_rows(doc: dict, accuracy: Dict[str, float], lang: str, nb_bytes: Op
         e = e2e.get(cid, {})
         rows.append({"config": cid, "models": pair, "e2e_ms": e.get("stats", {}).get("median"),
                      "not_comparable": not_comparable, "baseline": c.baseline if c.baseline is not None else cid,
-                     "words": f"{words[cid] * 100:.2f}" if cid in words else ("-" if words else None)})
-    if not any(r["config"] in words for r in rows):  # no timed row has an end-to-end accuracy: no column
-        for r in rows:
-            r["words"] = None
+                     "words": (f"{words[cid] * 100:.2f}" if cid in words else "-") if with_words else None})
     by_id = {r["config"]: r for r in rows}
     for r in rows:
         cid, b = r["config"], by_id.get(r["baseline"])
@@ -215,17 +213,20 @@ def flat_table(rows: List[dict], lang: str, fmt: str) -> str:
     return tabulate(body, headers=heads, tablefmt=fmt, disable_numparse=True)
 
 
+def float_root(model_id: str, measured) -> str:
+    """The float model a compressed one descends from (its parents, while they were measured)."""
+    reg = get_registry()
+    m = reg.resolve(model_id)
+    while m.parent and m.parent in measured:
+        m = reg.resolve(m.parent)
+    return m.id
+
+
 def accuracy_rows(acc: Dict[str, float], nb_bytes: Dict[str, int], words: Dict[int, float]) -> List[dict]:
     """Rows beyond the seed's whose end-to-end accuracy was measured (benchmarks/seed_models.py):
     each model's accuracy against its float model's, words found and ARM .nb size against the row's
     baseline."""
     reg = get_registry()
-
-    def root(mid):  # the float model at the root of a lineage (its parents, while measured)
-        m = reg.resolve(mid)
-        while m.parent and m.parent in acc:
-            m = reg.resolve(m.parent)
-        return m.id
 
     def delta(v, ref):
         return "" if ref is None or v is ref else f" ({(v - ref) * 100:+.2f})"
@@ -239,11 +240,10 @@ def accuracy_rows(acc: Dict[str, float], nb_bytes: Dict[str, int], words: Dict[i
             mid = getattr(c, task)
             v = acc.get(mid)
             cells[task] = mid
-            cells[task + "_acc"] = "n/a" if v is None else f"{v * 100:.2f}" + delta(v, acc.get(root(mid)))
+            cells[task + "_acc"] = "n/a" if v is None else f"{v * 100:.2f}" + delta(v, acc.get(float_root(mid, acc)))
         w, bw = words[cid], words.get(base.id)
         cells["words"] = f"{w * 100:.2f}" + (delta(w, bw) if bw is not None and base.id != cid else "")
-        size = sum(nb_bytes.get(m, 0) for m in (c.det, c.rec)) if c.det in nb_bytes and c.rec in nb_bytes else None
-        bsize = (nb_bytes.get(base.det, 0) + nb_bytes.get(base.rec, 0)) if base.det in nb_bytes and base.rec in nb_bytes else None
+        size, bsize = (nb_bytes[r.det] + nb_bytes[r.rec] if {r.det, r.rec} <= nb_bytes.keys() else None for r in (c, base))
         cells["size"] = f"{size / 1e6:.2f}" if size else "n/a"
         cells["compression"] = "-" if base.id == cid else f"{(1 - size / bsize) * 100:.2f}%" if size and bsize else "n/a"
         rows.append(cells)

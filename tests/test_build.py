@@ -394,7 +394,7 @@ def test_prune_follows_pp_lcnetv3_affine_blocks(tmp_path):
                                                                  _built("tiny_rec_pruned", "tuned", tune)]}])
     before = slimocr_zoo.load("ch_PP-OCRv4_rec")
     m = build("tiny_rec_pruned")
-    # saved with the operands in the parent's order (scale * x): paddle's backward of x * scale crashed
+    # saved with the operands in the parent's order (scale * x), as the pruner found them
     assert _scalar_first_ops(m.files["inference.pdmodel"]) == _scalar_first_ops(before.files["inference.pdmodel"]) > 0
     assert build("tiny_rec_pruned", "tuned")(SHARED / "data/icdar2015_rec/images/word_1591.png").text  # it trains
     assert m.files["inference.pdiparams"].stat().st_size < before.files["inference.pdiparams"].stat().st_size - 2_000

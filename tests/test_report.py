@@ -138,3 +138,13 @@ def test_accuracy_of_rows_beyond_the_seed_against_float_and_baseline():
     r7 = report.accuracy_rows(acc, nb, {7: 0.2})[0]  # pruned + int8: against the float root, not its pruned parent
     assert r7["det_acc"] == "41.50 (-1.12)" and r7["rec_acc"] == "63.00 (-0.83)" and r7["size"] == "n/a"
     assert "det hmean (vs float)" in report.accuracy_table(rows, "en")
+
+
+def test_a_missing_accuracy_file_is_a_usage_error(tmp_path, capsys):
+    results = tmp_path / "r.json"
+    results.write_text(json.dumps({"kind": "bench", "date": "2026-11-25T00:00:00+00:00", "command": "x",
+                                   "device": {"id": "cpu", "kind": "host"}, "environment": {"processor": "p", "cores": 2},
+                                   "protocol": {"runtime": "paddle", "threads": 1}, "models": [], "e2e": []}))
+    assert cli.main(["report", str(results), "--accuracy", str(tmp_path / "nosuch.json")]) == 2
+    err = capsys.readouterr().err
+    assert "nosuch.json: no such file" in err and len(err.strip().splitlines()) == 1

@@ -28,8 +28,8 @@ def prunable(program, skip) -> list:
 def scalars_as_y(program, outputs=None) -> list:
     """``scale * x`` with a one-element weight as X (PP-LCNetV3's learnable affine blocks) becomes
     ``x * scale``: the same op, in the operand order PaddleSlim's pruner can follow. Returns the
-    swapped ops' outputs; given those (``outputs``), swaps them back instead: paddle's CPU backward
-    of ``x * scale`` broadcast from a one-element Y crashes (SIGSEGV), that of the original does not."""
+    swapped ops' outputs; given those (``outputs``), swaps them back instead, so the pruned program
+    is saved as its parent was exported."""
     import numpy as np
 
     block, swapped = program.global_block(), []
@@ -100,7 +100,7 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False):
             pruned, _, _ = Pruner(recipe.get("criterion", "geometry_median")).prune(
                 program, scope, params=list(ratios), ratios=[float(r) for r in ratios.values()], place=place,
                 only_graph=False)
-            scalars_as_y(pruned, set(swapped))  # the operand order training can run
+            scalars_as_y(pruned, set(swapped))  # the parent's operand order
             block = pruned.global_block()
             # clip_extra=False keeps the outputs backward needs (XShape, dropout's Mask): fine-tuning trains it
             paddle.static.save_inference_model(str(staging / "inference"), [block.var(feeds[0])],
