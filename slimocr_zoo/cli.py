@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from . import cache, fetch
+from .settings import quiet_native_logs
 from .api import is_cached
 from .errors import DownloadError, UnpinnedError, UsageError, ZooError, guarded
 from .files import sha256_of
@@ -501,6 +502,8 @@ def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> int:
     parser = build_parser((argv[0], prog) if prog and argv else None)
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.INFO if args.verbose else logging.WARNING)
+    if not args.verbose:
+        quiet_native_logs()  # before anything imports paddle, here or in a process started from here
     args.command_line = (f"{prog} " + " ".join(argv[1:]) if prog else "slimocr-zoo " + " ".join(argv)).strip()
     return guarded(lambda: args.func(args),
                    INTERRUPTED.get(args.command, "interrupted: finished files are in the cache, partial "
