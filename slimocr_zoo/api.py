@@ -10,7 +10,8 @@ from typing import Dict, List, Optional
 
 from . import build as _recipes
 from . import cache, fetch
-from .artifacts import LoadedArtifact, by_name_only, candidates, check_precision, default_runtime, dependencies, no_artifact
+from .artifacts import (LoadedArtifact, by_name_only, candidates, check_precision, default_runtime, dependencies,
+                        no_artifact, run_precision)
 from .errors import BuildError, DownloadError, LongBuildError, ZooError
 from .registry import Artifact, Model, get_registry
 
@@ -106,6 +107,12 @@ def _deps(model: Model, net: dict) -> Dict[str, Path]:
     return out
 
 
+def _real_int8() -> bool:
+    from .runtime.libs import int8_supported
+
+    return int8_supported()
+
+
 def _load(id, format, target, artifact, net, runtime=None, threads=None, precision="fp32") -> LoadedModel:
     model = get_registry().resolve(id)
     arts = candidates(model, format, target, artifact)
@@ -114,7 +121,8 @@ def _load(id, format, target, artifact, net, runtime=None, threads=None, precisi
     check_precision(precision, default_runtime(arts[0], runtime))  # before any download
 
     def made(a, files):
-        return LoadedModel.of(model, a, files, runtime, threads, net, precision, deps=_deps(model, net))
+        p = run_precision(precision, a, default_runtime(a, runtime), _real_int8)
+        return LoadedModel.of(model, a, files, runtime, threads, net, p, deps=_deps(model, net))
 
     for a in arts:  # a verified copy already in the cache wins: no network at all
         if is_cached(a):
@@ -146,8 +154,10 @@ def load(id: str, format: Optional[str] = None, target: Optional[str] = None, *,
     ``nb``. ``mirror`` is a base URL or local directory (or a list) tried before the
     manifest's own sources, in addition to ``SLIMOCR_ZOO_MIRROR``. ``runtime`` and ``threads``
     are used when the model is run (``m(image)``); the runtime defaults to Paddle Lite for
-    ``nb`` artifacts and Paddle Inference otherwise. ``precision="bf16"`` runs Paddle Inference's
+    ``nb`` artifacts and Paddle Inference otherwise. ``precision="bf16"`` runs a float model's
     oneDNN kernels in bfloat16 on CPUs with AVX512-BF16 or AMX (faster; outputs differ slightly).
+    An int8 model runs real int8 under Paddle Inference where the CPU has AVX512-VNNI, else
+    simulated int8 (``precision="int8-simulated"`` asks for that); ``m.precision`` says which.
     A recognizer's dictionary is fetched with it. A model built here by a recipe is built on
     first use when that takes at most ``SHORT_BUILD_MINUTES`` on a 2-core CPU; a longer build (a
     training recipe) raises ``LongBuildError`` saying how long, unless ``long_build=True``.

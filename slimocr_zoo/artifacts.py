@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+import logging
+from typing import Callable, Dict, List, Optional, Tuple
 
 from .errors import NoArtifactError, RuntimeUnavailableError
 from .registry import Artifact, Model
 
+log = logging.getLogger("slimocr_zoo")
+
 RUNTIMES = ("paddle", "lite")
-PRECISIONS = ("fp32", "bf16")
+# fp32 / bf16: how a float model runs; int8: an int8 model's convolutions in oneDNN int8 (CPUs with
+# AVX512-VNNI); int8-simulated: its fake-quant ops in fp32, what training saw (right, but slow)
+PRECISIONS = ("fp32", "bf16", "int8", "int8-simulated")
+PADDLE_ONLY = ("bf16", "int8-simulated")
 
 
 def default_runtime(art: Artifact, runtime: Optional[str] = None) -> str:
@@ -26,10 +32,36 @@ def check_precision(precision: str, runtime: str) -> None:
     """Refuse a precision the runtime cannot give, before anything is downloaded or built."""
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
-    if precision == "bf16" and runtime != "paddle":
+    if precision in PADDLE_ONLY and runtime != "paddle":
+        why = "Paddle Lite x86 has no bfloat16 kernels" if precision == "bf16" else "Paddle Lite runs a .nb as converted"
         raise RuntimeUnavailableError(
-            "precision='bf16' is Paddle Inference's (oneDNN) only; Paddle Lite x86 has no bfloat16 "
-            "kernels: use runtime='paddle' or precision='fp32'")
+            f"precision={precision!r} is Paddle Inference's (oneDNN) only; {why}: use runtime='paddle' or "
+            f"precision='fp32'")
+
+
+def run_precision(requested: str, art: Artifact, runtime: str, real_int8: Callable[[], bool]) -> str:
+    """How an artifact runs, given what was asked: an int8 model under Paddle Inference runs real int8
+    where ``real_int8()`` (the CPU has VNNI), else simulated int8 with a warning; fp32 and bf16 say
+    how a float model runs. Asking int8 of a float model is an error that names what to do."""
+    int8 = art.precision == "int8"
+    if requested.startswith("int8") and not int8:
+        raise RuntimeUnavailableError(
+            f"precision={requested!r} needs an int8 model; this artifact is {art.describe()}: load an int8 "
+            f"model (e.g. SlimTextDet, ch_PP-OCRv4_det_quant) or use precision='fp32'")
+    if not int8 or runtime != "paddle":
+        return "int8" if int8 else requested
+    if requested == "int8-simulated":
+        return requested
+    if real_int8():
+        return "int8"
+    if not _warned:
+        _warned.append(True)
+        log.warning("this CPU has no AVX512-VNNI: int8 models run as simulated int8 (fake-quant ops in fp32), "
+                    "slower than their float parents; pass precision='int8-simulated' to silence this")
+    return "int8-simulated"
+
+
+_warned: List[bool] = []  # the no-VNNI warning: once a process
 
 
 def dependencies(model: Model) -> Dict[str, str]:
@@ -48,7 +80,7 @@ class LoadedArtifact:
     runtime: str = "paddle"  # "paddle" (Paddle Inference) or "lite" (Paddle Lite): the artifact's own by default
     threads: Optional[int] = None
     options: dict = field(default_factory=dict, compare=False, repr=False)  # how it was loaded
-    precision: str = "fp32"  # "bf16": Paddle Inference's oneDNN bfloat16, on CPUs that have it
+    precision: str = "fp32"  # as it runs: one of PRECISIONS (see run_precision)
     deps: Dict[str, Path] = field(default_factory=dict, compare=False)  # role -> file, e.g. "dictionary"
 
     def __post_init__(self):

@@ -378,7 +378,8 @@ def _running() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--threads", type=int, default=None, help="CPU threads per predictor (default: up to 4)")
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
-                   help="bf16: Paddle Inference's oneDNN bfloat16 (CPUs with AVX512-BF16/AMX)")
+                   help="how float models run; bf16: Paddle Inference's oneDNN bfloat16 (CPUs with AVX512-BF16/AMX). "
+                        "int8 models run real int8 where the CPU has AVX512-VNNI, else simulated int8")
     return p
 
 
@@ -453,8 +454,8 @@ def build_parser(entry: Optional[tuple] = None) -> argparse.ArgumentParser:
     s = command("bench", cmd_bench, "latency of each model and end-to-end OCR: --device cpu | sd855 ... "
                                     "(= python -m slimocr_zoo.bench)")
     s.add_argument("--device", default="cpu", help="a profile of manifests/devices.json: cpu, sd855")
-    s.add_argument("--configs", nargs="+", default=["0", "1", "2", "3"], metavar="ROW|DET+REC",
-                   help="seed rows (0-3) and/or DET+REC model pairs")
+    s.add_argument("--configs", nargs="+", metavar="ROW|DET+REC",
+                   help="manifest rows (seed 0-3, PP-OCRv4 4-7) and/or DET+REC model pairs (default: every row)")
     s.add_argument("--runtime", help="cpu: paddle (default) or lite; a phone: the benchmark_bin to push "
                                      "(default: $SLIMOCR_ZOO_BENCHMARK_BIN, then the cache's runtimes/)")
     s.add_argument("--serial", help="phone(s): SERIAL[,SERIAL...] or all (each runs in parallel); "
@@ -472,6 +473,8 @@ def build_parser(entry: Optional[tuple] = None) -> argparse.ArgumentParser:
     s.add_argument("--images", type=Path, help="a folder of images for end-to-end OCR (default: ICDAR 2015 subset)")
     s.add_argument("--no-e2e", dest="e2e", action="store_false", help="per-model figures only")
     s.add_argument("--quick", action="store_true", help="the device's short protocol")
+    s.add_argument("--profile", action="store_true",
+                   help="cpu, Paddle Inference: also where each model's time goes, per op type (paddle's profiler)")
     s.add_argument("--out", type=Path, help="results JSON, or a folder for it "
                                             "(default benchmarks/results/bench-DEVICE-RUNTIME.json)")
     s.add_argument("--resume", action="store_true", help="keep the finished entries of --out and run the rest")

@@ -22,8 +22,8 @@ def console() -> TextIO:
 
 
 @contextlib.contextmanager
-def captured(path: Path, enabled: bool = True) -> Iterator[Path]:
-    """Send everything written to fds 1 and 2 to ``path`` (replaced) until the block ends."""
+def captured(path: Path, enabled: bool = True, append: bool = False) -> Iterator[Path]:
+    """Send everything written to fds 1 and 2 to ``path`` (replaced, or appended to) until the block ends."""
     global _console
     if not enabled or _console is not None:  # nested: the outer capture holds
         yield path
@@ -40,7 +40,7 @@ def captured(path: Path, enabled: bool = True) -> Iterator[Path]:
         handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
         zoo.addHandler(handler)
         zoo.propagate = False
-        with open(path, "w") as f:
+        with open(path, "a" if append else "w") as f:
             os.dup2(f.fileno(), 1)
             os.dup2(f.fileno(), 2)
         yield path

@@ -33,7 +33,7 @@ def brief(reason: str, n: int = 120) -> str:
 
 def is_simulated_int8(entry: dict) -> bool:
     """A timed int8 model that ran as fake-quant fp32 ops: its latency says nothing about int8 speed."""
-    return entry.get("precision") == "int8" and entry.get("runtime") == "paddle"
+    return entry.get("precision") == "int8-simulated"
 
 
 def cpu_name() -> str:
@@ -145,30 +145,54 @@ def eval_footer(doc: dict) -> str:
 
 
 def bench_tables(doc: dict, fmt: str = "simple") -> str:
-    """A bench document: its caption (machine, runtime, protocol), the per-model and the end-to-end table."""
+    """A bench document: its caption (machine, runtime, protocol), the per-model and the end-to-end
+    table, and where each profiled model's time goes."""
     rows = []
     for m in doc["models"]:
         if "stats" not in m:
             what = "skipped: " + m["skipped"] if "skipped" in m else "FAILED: " + m["failed"]
-            rows.append([m["id"], m.get("artifact", "-"), "-", "-", brief(what, 100)])
+            rows.append([m["id"], m.get("artifact", "-"), "-", "-", "-", brief(what, 100)])
             continue
         s = m["stats"]
-        rows.append([m["id"], m["artifact"], f"{s['median']:.2f}", f"{s['p90']:.2f}", "; ".join(m["notes"])])
-    t1 = _table(rows, ["model", "artifact", "median ms", "p90 ms", "notes"], fmt)
+        rows.append([m["id"], m["artifact"], m.get("precision", "fp32"), f"{s['median']:.2f}", f"{s['p90']:.2f}",
+                     "; ".join(m["notes"])])
+    t1 = _table(rows, ["model", "artifact", "runs as", "median ms", "p90 ms", "notes"], fmt)
     rows = []
-    base = next((e for e in doc["e2e"] if e["config"] == 0 and "stats" in e), None)
+    done = {e["config"]: e for e in doc["e2e"] if "stats" in e}
     for e in doc["e2e"]:
         if "stats" not in e:
             rows.append([e["config"], e["det"], e["rec"], "-", "-", brief(e.get("skipped", ""))])
             continue
         med = e["stats"]["median"]
+        base = done.get(e["baseline"] if "baseline" in e else 0)  # results before per-row baselines: row 0
         if any(is_simulated_int8(m) for m in doc["models"] if m["id"] in (e["det"], e["rec"])):
             speed = "n/a (simulated int8)"  # a speed-up from simulated int8 would mislead
+        elif base and base is not e:
+            speed = f"{(base['stats']['median'] / med - 1) * 100:.0f}% vs row {base['config']}"
         else:
-            speed = f"{(base['stats']['median'] / med - 1) * 100:.0f}%" if base and e is not base else "-"
+            speed = "-"
         rows.append([e["config"], e["det"], e["rec"], f"{med:.1f}", speed, "; ".join(e["notes"])])
-    t2 = _table(rows, ["row", "det", "rec", "e2e median ms", "speed-up vs row 0", "notes"], fmt)
-    return f"{bench_caption(doc)}\n\n{t1}\n\n{t2}"
+    t2 = _table(rows, ["row", "det", "rec", "e2e median ms", "speed-up", "notes"], fmt)
+    return "\n\n".join([bench_caption(doc), t1, t2] + ([profile_table(doc, fmt)] if _profiled(doc) else []))
+
+
+def _profiled(doc: dict) -> list:
+    return [m for m in doc["models"] if m.get("op_profile")]
+
+
+def profile_table(doc: dict, fmt: str = "simple", top: int = 6) -> str:
+    """Where the time goes: each profiled model's largest op types (ms per run, share, ops per run)."""
+    rows = []
+    for m in _profiled(doc):
+        prof = m["op_profile"]
+        if "unavailable" in prof:
+            rows.append([m["id"], m.get("precision", "fp32"), "-", "-", "-", "-", prof["unavailable"]])
+            continue
+        for i, (op, v) in enumerate(list(prof.items())[:top]):
+            rows.append([m["id"] if i == 0 else "", m.get("precision", "fp32") if i == 0 else "", op,
+                         f"{v['ms']:.2f}", f"{v['share']:.0%}", v["calls"], ""])
+    return "Where the time goes (paddle's profiler, per op type, one run):\n\n" + _table(
+        rows, ["model", "runs as", "op type", "ms", "share", "ops", "notes"], fmt)
 
 
 def bench_caption(doc: dict) -> str:

@@ -53,6 +53,11 @@ def home() -> Path:
     return Path(platformdirs.user_cache_dir("slimocr_zoo"))
 
 
+def native_log() -> Path:
+    """Where the runtimes' own console output goes when not -v (appended)."""
+    return home() / "logs" / "runtime.log"
+
+
 def mirrors() -> List[str]:
     return _get("SLIMOCR_ZOO_MIRROR").replace(",", " ").split()
 

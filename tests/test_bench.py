@@ -74,3 +74,24 @@ def test_a_row_whose_model_trains_is_named_with_its_command(tmp_path, shared_mod
     assert "not timed:" in printed and "about 40 minutes" in printed and "slimocr-zoo build slow_det" in printed
     doc = json.loads(out.read_text())
     assert [m["id"] for m in doc["models"] if "skipped" in m] == ["slow_det"] and "skipped" in doc["e2e"][0]
+
+
+def test_profile_says_where_each_models_time_goes(tmp_path, shared_models, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "bench.json"
+    assert main(["--device", "cpu", "--configs", "0", "--warmup", "1", "--repeats", "2", "--no-e2e", "--profile",
+                 "--images", str(SHARED / "data/icdar2015_det/images"), "--out", str(out),
+                 "--mirror", str(shared_models), "-q"]) == 0
+    det = json.loads(out.read_text())["models"][0]
+    prof = det["op_profile"]
+    assert list(prof)[0] in {"fused_conv2d", "conv2d", "depthwise_conv2d", "conv2d_transpose"}  # convs dominate
+    assert prof["conv2d_transpose"]["calls"] == 2 and abs(sum(v["share"] for v in prof.values()) - 1) < 0.01
+    # the op times add up to (most of) the run: none invented, none lost
+    assert 0.5 * det["stats"]["median"] < sum(v["ms"] for v in prof.values()) < 1.5 * det["stats"]["median"]
+    assert "Where the time goes" in capsys.readouterr().out
+    assert not (tmp_path / "profiler_log").exists()  # paddle writes its trace there by default
+
+
+def test_profile_is_refused_on_a_phone(capsys):
+    assert main(["--device", "sd855", "--profile"]) == 2
+    assert "LITE_WITH_PROFILE" in capsys.readouterr().err

@@ -107,6 +107,39 @@ def test_quant_post_small(tmp_path):
     assert m(crop).angle == 0
 
 
+def test_int8_model_runs_real_int8_close_to_simulated(tmp_path):
+    """On a CPU with VNNI an int8 model runs oneDNN int8 kernels, every conv of it (the fused ones too),
+    and finds what its simulated int8 run finds."""
+    import re
+
+    from slimocr_zoo.ocr.image import read_image
+    from slimocr_zoo.runtime.libs import int8_supported
+    from slimocr_zoo.settings import native_log
+
+    if not int8_supported():
+        pytest.skip("this CPU has no AVX512-VNNI")
+    recipe = {"type": "quant_post", "parent": "MobileNetV3_DB", "parent_artifact": "paddle", "algo": "hist",
+              "quantizable_op_type": ["conv2d", "depthwise_conv2d"],
+              "calibration": {"set": "icdar2015_det", "start": 300, "count": 4, "input": {"limit_side_len": 640}}}
+    _user_manifest(tmp_path, [{"id": "tiny_det_quant", "task": "det", "family": "test", "description": "test",
+                               "input": slimocr_zoo.info("MobileNetV3_DB").input,
+                               "postprocess": slimocr_zoo.info("MobileNetV3_DB").postprocess,
+                               "artifacts": [_built("tiny_det_quant", "paddle", recipe, precision="int8")]}])
+    real = slimocr_zoo.load("tiny_det_quant", threads=1)
+    sim = slimocr_zoo.load("tiny_det_quant", threads=1, precision="int8-simulated")
+    assert (real.precision, sim.precision) == ("int8", "int8-simulated")
+    img = read_image(SHARED / "data/icdar2015_det/images/img_2.jpg")
+    p = real.stage.probability_map(img)
+    log = native_log().read_text(errors="replace")  # paddle's int8 pass says what it made int8
+    convs = [int(n) for n in re.findall(r"quantized (\d+) fused_conv2d ops(?! with)", log)]
+    assert convs and convs[-1] >= 40  # conv2d/depthwise_conv2d alone quantized 8 of 56 (fused before the pass)
+    q = sim.stage.probability_map(img)
+    assert not np.array_equal(p, q)  # int8 kernels really ran: not the fake-quant fp32 numbers
+    assert ((p > 0.3) != (q > 0.3)).mean() < 0.01  # the text mask DB thresholds
+    a, b = len(real(img)), len(sim(img))
+    assert b >= 5 and abs(a - b) <= 0.2 * b
+
+
 def test_prune_explicit_and_by_sensitivity(tmp_path):
     explicit = {"type": "prune", "parent": "MobileNetV3_DB", "parent_artifact": "paddle", "criterion": "geometry_median",
                 "ratios": {"conv15_expand_weights": 0.5, "conv16_expand_weights": 0.5}}

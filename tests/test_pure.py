@@ -138,3 +138,38 @@ def test_every_variable_the_package_reads_is_documented():
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
     assert [v for v in settings.VARIABLES if f"`{v}" not in readme] == []
+
+
+def test_an_int8_model_runs_int8_where_it_can_and_says_so(caplog):
+    from slimocr_zoo import artifacts
+    from slimocr_zoo.artifacts import run_precision
+    from slimocr_zoo.errors import RuntimeUnavailableError
+
+    reg = get_registry()
+    q, f = reg.resolve("SlimTextDet").artifact("paddle"), reg.resolve("MobileNetV3_DB").artifact("paddle")
+    nb = reg.resolve("SlimTextDet").artifact("nb-arm")
+    yes, no = (lambda: True), (lambda: False)
+    # fp32 / bf16 say how a float model runs: an int8 model runs int8 whatever the float precision asked
+    assert [run_precision(p, q, "paddle", yes) for p in ("fp32", "bf16", "int8")] == ["int8"] * 3
+    assert run_precision("int8-simulated", q, "paddle", yes) == "int8-simulated"
+    assert run_precision("fp32", nb, "lite", no) == "int8"  # a .nb runs as converted
+    assert [run_precision(p, f, "paddle", yes) for p in ("fp32", "bf16")] == ["fp32", "bf16"]
+    with pytest.raises(RuntimeUnavailableError, match="needs an int8 model.*precision='fp32'"):
+        run_precision("int8-simulated", f, "paddle", yes)
+    artifacts._warned.clear()
+    with caplog.at_level("WARNING", logger="slimocr_zoo"):  # no VNNI: simulated, said once
+        assert [run_precision("fp32", q, "paddle", no) for _ in range(2)] == ["int8-simulated"] * 2
+    assert [r.message for r in caplog.records if "AVX512-VNNI" in r.message] != [] and len(caplog.records) == 1
+
+
+def test_op_times_sum_per_op_type_and_run():
+    from slimocr_zoo.runtime.profile import op_times
+
+    ev = [{"ph": "X", "cat": "Operator", "name": "fused_conv2d[3.1 ms]", "dur": 3000},
+          {"ph": "X", "cat": "Operator", "name": "fused_conv2d[1.0 ms]", "dur": 1000},
+          {"ph": "X", "cat": "Operator", "name": "relu[1.0 ms]", "dur": 1000},
+          {"ph": "X", "cat": "OperatorInner", "name": "compute[3.1 ms]", "dur": 3000},  # inside the op above
+          {"ph": "X", "cat": "ProfileStep", "name": "ProfileStep#0", "dur": 6000}]
+    got = op_times({"traceEvents": ev}, runs=2)
+    assert list(got) == ["fused_conv2d", "relu"]
+    assert got["fused_conv2d"] == {"ms": 2.0, "calls": 1, "share": 0.8} and got["relu"]["ms"] == 0.5

@@ -192,7 +192,7 @@ def test_bf16_refused_where_it_cannot_run(loaded, monkeypatch, tmp_path):
     from slimocr_zoo.runtime.libs import import_paddle
 
     monkeypatch.setenv("SLIMOCR_ZOO_HOME", str(tmp_path / "empty"))
-    with pytest.raises(ValueError, match="unknown precision 'fp16'; choose one of fp32, bf16"):
+    with pytest.raises(ValueError, match="unknown precision 'fp16'; choose one of fp32, bf16, int8, int8-simulated"):
         slimocr_zoo.load("MobileNetV3_DB", precision="fp16", offline=True)
     # refused before any download: the cache is empty and offline, yet the error is about bf16
     with pytest.raises(RuntimeUnavailableError, match="Paddle Lite x86 has no bfloat16"):

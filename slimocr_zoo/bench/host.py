@@ -48,6 +48,15 @@ def time_model(loaded, x: np.ndarray, warmup: int, repeats: int) -> dict:
             "stats": summarize(samples)}
 
 
+def op_profile(loaded, x: np.ndarray) -> dict:
+    """Per op type ms of one run (Paddle Inference's profiler); Paddle Lite x86 has none."""
+    if loaded.runtime != "paddle":
+        return {"unavailable": "Paddle Lite x86 has no per-op profiler in its Python wheel"}
+    from ..runtime.profile import profile
+
+    return profile(lambda: loaded.stage.predictor.run(x))
+
+
 def time_e2e(ocr, images: list, warmup: int) -> dict:
     from ..ocr.image import read_image
 
@@ -98,7 +107,7 @@ def _real_or_stand_in(mid, fmt, target, fallback, **kw):
 def note_for(loaded) -> List[str]:
     a = loaded.artifact
     notes = [SYNTHETIC] if a.synthetic else []
-    if a.precision == "int8" and loaded.runtime == "paddle":
+    if loaded.precision == "int8-simulated":
         notes.append(SIMULATED_INT8)
     return notes
 
@@ -143,6 +152,8 @@ def run_host(a, prof: dict, images: list, command: str) -> int:
         x = representative_input(m, det_img, rec_crop)
         try:
             timing = time_model(m, x, warmup, repeats)
+            if getattr(a, "profile", False):
+                timing["op_profile"] = op_profile(m, x)
         except ZooError as e:  # a runtime guard (e.g. int8 .nb on x86 Lite): recorded, the run goes on
             loaded.pop(mid)
             doc["models"].append({"id": mid, "artifact": m.artifact.name, "skipped": str(e)[:400]})
@@ -150,7 +161,7 @@ def run_host(a, prof: dict, images: list, command: str) -> int:
             continue
         entry = {"id": mid, "task": m.entry.task, "artifact": m.artifact.name, "format": m.artifact.describe(),
                  "runtime": m.runtime, "threads": threads, "synthetic": m.artifact.synthetic,
-                 "precision": m.artifact.precision or "fp32",
+                 "precision": m.precision,
                  "files_sha256": {n: sha256_of(f) for n, f in m.files.items()},
                  "files_bytes": {n: f.stat().st_size for n, f in m.files.items()},
                  "notes": [n for n in [(why or {}).get("note")] + note_for(m) if n],
@@ -167,7 +178,7 @@ def run_host(a, prof: dict, images: list, command: str) -> int:
             save(doc, out)
             continue
         ocr = OCR(loaded[c.det].stage, loaded[c.rec].stage)
-        entry = {"config": c.id, "det": c.det, "rec": c.rec,
+        entry = {"config": c.id, "det": c.det, "rec": c.rec, "baseline": c.baseline,
                  "artifacts": {"det": loaded[c.det].artifact.name, "rec": loaded[c.rec].artifact.name},
                  "notes": sorted({n for mid in (c.det, c.rec) for m in doc["models"] if m["id"] == mid
                                   for n in m.get("notes", [])}),

@@ -328,7 +328,7 @@ def _e2e(ctx, c, nbs, images) -> dict:
     notes = sorted({n for mid in (c.det, c.rec) for n in [nbs[mid].note] if n}
                    | ({SYNTHETIC} if any(nbs[m].loaded.artifact.synthetic for m in (c.det, c.rec)) else set())
                    | ({f"boxes found here by {det_host.artifact.name}: {why['note']}"} if why else set()))
-    return {"config": c.id, "det": c.det, "rec": c.rec,
+    return {"config": c.id, "det": c.det, "rec": c.rec, "baseline": c.baseline,
             "artifacts": {"det": nbs[c.det].loaded.artifact.name, "rec": nbs[c.rec].loaded.artifact.name},
             "method": "composed: det at each image's shape + rec at each box's shape, benchmark_bin avg per shape",
             "images": [p["image"] for p in plan], "boxes_per_image": [len(p["rec_shapes"]) for p in plan],

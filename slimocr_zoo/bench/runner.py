@@ -33,7 +33,7 @@ def run(a, command: str) -> int:
     """``a``: the parsed options of ``slimocr-zoo bench``; ``a.configs`` are row numbers or DET+REC pairs."""
     prof = device(a.device)
     reg = get_registry()
-    a.configs = [reg.config(c) for c in a.configs]
+    a.configs = [reg.config(c) for c in a.configs or sorted(reg.configs)]
     images = images_for(a.images, prof, a.quick)
     a.out_dir = Path("benchmarks/results")
     if a.out is not None and a.out.is_dir():  # a folder: the default name inside it
@@ -41,6 +41,9 @@ def run(a, command: str) -> int:
     if prof["kind"] == "adb":
         from .phone import run_phone
 
+        if getattr(a, "profile", False):
+            raise UsageError("--profile: the host's Paddle Inference only (--device cpu); on a phone, Paddle Lite's "
+                             "benchmark_bin prints per-op times only when built with -DLITE_WITH_PROFILE=ON")
         return run_phone(a, prof, images, command)
     from .host import run_host
 

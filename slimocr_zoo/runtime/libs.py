@@ -65,6 +65,15 @@ def lite_version() -> str:
     return f"v{m.group(1)}.{m.group(2)}" + ("-rc" if m.group(3) == "rc" else "")
 
 
+def int8_supported() -> bool:
+    """Whether oneDNN runs int8 convolutions fast on this CPU (AVX512-VNNI; AMX CPUs have it too).
+    Without it an int8 model runs as simulated int8: fake-quant ops in fp32, right but slow."""
+    import_paddle()
+    from paddle.base import core
+
+    return bool(core.supports_vnni())
+
+
 def bf16_supported() -> bool:
     """Whether this CPU runs oneDNN's bfloat16 kernels fast (AVX512-BF16 or AMX)."""
     import_paddle()
