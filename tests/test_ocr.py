@@ -28,6 +28,20 @@ def test_rec_width_policies():
     assert batch_width([narrow], v4) == 320 and batch_width([wide], v4) == 480
     x = resize_norm(np.full((10, 10, 3), 255, np.uint8), dict(v4, mean=[0.5] * 3, std=[0.5] * 3), 320)
     assert x.shape == (3, 48, 320) and x[:, :, :48].min() == 1.0 and x[:, :, 48:].max() == 0.0
+    odd = np.zeros((20, 205, 3), np.uint8)  # 48 * 205 / 20 = 492
+    assert batch_width([odd], v4) == 492 and batch_width([odd], v4, 32) == 512  # a width step: fewer shapes
+
+
+def test_rec_training_crops_keep_their_aspect_when_asked():
+    """rec_width "batch": the batch padded to its widest crop, as at inference; "fixed" squeezes it."""
+    from slimocr_zoo.build.distill import _jittered_crops
+
+    v4 = {"height": 48, "width": 320, "width_policy": "ratio_min", "mean": [0.5] * 3, "std": [0.5] * 3}
+    wide = np.full((40, 800, 3), 255, np.uint8)  # 960 px at height 48
+    rng = np.random.default_rng(0)
+    assert _jittered_crops([wide], 2, rng, v4).shape == (2, 3, 48, 320)
+    x = _jittered_crops([wide], 2, rng, v4, "batch")
+    assert x.shape[:3] == (2, 3, 48) and 900 <= x.shape[3] <= 960 and x.shape[3] % 32 == 0
 
 
 def test_det_resize_follows_the_spec():

@@ -28,7 +28,7 @@ log = logging.getLogger("slimocr_zoo")
 
 DEFAULTS = {"iterations": 300, "batch": 4, "crop": 640, "learning_rate": 1e-5, "seed": 0, "augment": True,
             "quantizable_op_type": ["conv2d", "depthwise_conv2d"], "algo": "hist", "hist_percent": 0.9999,
-            "skip": [], "loss": "mse", "schedule": "constant"}
+            "skip": [], "loss": "mse", "schedule": "constant", "rec_width": "fixed"}
 QUANT = {"weight_quantize_type": "channel_wise_abs_max", "activation_quantize_type": "moving_average_abs_max",
          "onnx_format": False}
 
@@ -56,26 +56,28 @@ def _augmented(arrays_hw, crop: int, batch: int, rng, spec):
     return np.stack(out)
 
 
-def _jittered_crops(crops, batch: int, rng, spec):
-    """A batch of word crops with their edges moved by a few pixels, as the model expects them."""
+def _jittered_crops(crops, batch: int, rng, spec, width: str = "fixed"):
+    """A batch of word crops with their edges moved by a few pixels. ``width``: "fixed" resizes each
+    into the spec's width (a wide word is squeezed); "batch" pads the batch to its widest crop, each
+    at its own aspect ratio, as the pipeline batches them at inference."""
     import numpy as np
 
-    from ..ocr.rec import resize_norm
+    from ..ocr.rec import WIDTH_STEP, batch_width, resize_norm
 
-    out = []
+    picked = []
     for _ in range(batch):
         c = crops[rng.integers(len(crops))]
         h, w = c.shape[:2]
         t, b = rng.integers(0, max(h // 10, 1) + 1, 2)
         left, right = rng.integers(0, max(w // 25, 1) + 1, 2)
-        c = c[t:max(h - b, t + 8), left:max(w - right, left + 8)]
-        out.append(resize_norm(c, spec, spec["width"]))
-    return np.stack(out)
+        picked.append(c[t:max(h - b, t + 8), left:max(w - right, left + 8)])
+    wide = batch_width(picked, spec, WIDTH_STEP) if width == "batch" else spec["width"]
+    return np.stack([resize_norm(c, spec, wide) for c in picked])
 
 
 def _batch(task, images, cfg, rng, spec, n):
     return (_augmented(images, cfg["crop"], n, rng, spec) if task == "det"
-            else _jittered_crops(images, n, rng, spec))
+            else _jittered_crops(images, n, rng, spec, cfg["rec_width"]))
 
 
 def _loss(paddle, task, out, target, kind="mse"):
