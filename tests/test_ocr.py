@@ -41,7 +41,7 @@ def test_rec_training_crops_keep_their_aspect_when_asked():
     rng = np.random.default_rng(0)
     assert _jittered_crops([wide], 2, rng, v4).shape == (2, 3, 48, 320)
     x = _jittered_crops([wide], 2, rng, v4, "batch")
-    assert x.shape[:3] == (2, 3, 48) and 900 <= x.shape[3] <= 960 and x.shape[3] % 32 == 0
+    assert x.shape[:3] == (2, 3, 48) and x.shape[3] >= 900 and x.shape[3] % 32 == 0  # jitter may trim its height
 
 
 def test_det_resize_follows_the_spec():
