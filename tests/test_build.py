@@ -140,6 +140,30 @@ def test_int8_model_runs_real_int8_close_to_simulated(tmp_path):
     assert b >= 5 and abs(a - b) <= 0.2 * b
 
 
+def test_quantized_affine_blocks_fold_into_the_int8_scales(tmp_path):
+    """PP-LCNetV3's affine blocks after a quantized conv fold into its per-channel int8 scales and
+    its bias (runtime/fold.py, rewrite 3): the same outputs, fewer fp32 ops between int8 kernels."""
+    from slimocr_zoo.ocr.det import preprocess
+    from slimocr_zoo.ocr.image import read_image
+    from slimocr_zoo.runtime.paddle import PaddlePredictor
+
+    recipe = {"type": "quant_post", "parent": "ch_PP-OCRv4_det", "parent_artifact": "paddle", "algo": "hist",
+              "quantizable_op_type": ["conv2d", "depthwise_conv2d"],
+              "calibration": {"set": "icdar2015_det", "start": 300, "count": 2, "input": {"limit_side_len": 320}}}
+    spec = slimocr_zoo.info("ch_PP-OCRv4_det")
+    _user_manifest(tmp_path, [{"id": "tiny_v4det_quant", "task": "det", "family": "test", "description": "test",
+                               "input": spec.input, "postprocess": spec.postprocess,
+                               "artifacts": [_built("tiny_v4det_quant", "paddle", recipe, precision="int8")]}])
+    m = slimocr_zoo.load("tiny_v4det_quant", precision="int8-simulated")
+    x = preprocess(read_image(SHARED / "data/icdar2015_det/images/img_2.jpg"), spec.input)[0]
+    plain = PaddlePredictor(m, 1, precision="int8-simulated", fold=False)
+    folded = PaddlePredictor(m, 1, precision="int8-simulated")
+    scales, convs = folded.folded
+    assert scales >= 50 and convs >= 25  # the pre-activation blocks: into the dequantize scales
+    a, b = plain.run(x)[0], folded.run(x)[0]
+    assert np.abs(a - b).mean() < 1e-4 and ((a > 0.3) != (b > 0.3)).mean() < 1e-3
+
+
 def test_prune_explicit_and_by_sensitivity(tmp_path):
     explicit = {"type": "prune", "parent": "MobileNetV3_DB", "parent_artifact": "paddle", "criterion": "geometry_median",
                 "ratios": {"conv15_expand_weights": 0.5, "conv16_expand_weights": 0.5}}
