@@ -130,33 +130,56 @@ def cmd_info(args) -> int:
 
 
 def _download(models: List[Model], args) -> int:
+    """Each model's files: first the artifact ``load()`` would use (the first of its candidates that
+    can be had), then the other artifacts matching the filters, best effort: an upstream copy that
+    cannot be reached is reported, not a failure, when the model already has what it runs from."""
+    from .artifacts import candidates
+
     opts = fetch.Options.from_env(mirrors=args.mirror, offline=args.offline, quiet=args.quiet,
                                    require_pinned=args.require_pinned)
-    rows, failed = [], 0
+    rows, missing = [], []
+
+    def get(m, a):
+        if a.recipe:
+            return "to build", (f"`slimocr-zoo build {m.id}`: {a.recipe['type']} from "
+                                f"{a.recipe['parent']}/{a.recipe.get('parent_artifact')}")
+        try:
+            files = fetch.fetch(a, opts)
+        except UnpinnedError:
+            return "skipped", "upstream file with no pinned sha256 (--require-pinned)"
+        except (DownloadError, ZooError) as e:
+            return "unavailable", _short(str(e))
+        size = sum(p.stat().st_size for p in files.values())
+        return "ok", f"{_mb(size)} MB in {next(iter(files.values())).parent}"
+
     for m in models:
         arts = [a for a in m.artifacts if (args.format is None or a.format == args.format)
                 and (args.target is None or a.target == args.target)]
-        for a in arts:
-            if a.recipe:
-                rows.append([m.id, a.name, "to build", f"`slimocr-zoo build {m.id}`: {a.recipe['type']} from "
-                                                       f"{a.recipe['parent']}/{a.recipe.get('parent_artifact')}"])
-                continue
-            try:
-                files = fetch.fetch(a, opts)
-                size = sum(p.stat().st_size for p in files.values())
-                rows.append([m.id, a.name, "ok", f"{_mb(size)} MB in {next(iter(files.values())).parent}"])
-            except UnpinnedError:
-                rows.append([m.id, a.name, "skipped", "upstream file with no pinned sha256 (--require-pinned)"])
-            except (DownloadError, ZooError) as e:
-                failed += 1
-                rows.append([m.id, a.name, "failed", _short(str(e))])
         if not arts:
             rows.append([m.id, "-", "none", "no artifact matches the filters"])
+            continue
+        uses, tried = None, {}
+        for a in candidates(m, args.format, args.target):
+            tried[a.name] = get(m, a)
+            if tried[a.name][0] in ("ok", "to build"):
+                uses = a.name
+                break
+        if uses is None and not any(st == "skipped" for st, _ in tried.values()):  # skipped: as asked
+            missing.append(m.id)
+        for a in arts:
+            status, detail = tried.get(a.name) or get(m, a)
+            if a.name == uses:
+                detail += " (what load() uses)"
+            elif status == "unavailable" and uses:
+                detail = f"not needed, load() uses {uses!r}: " + detail
+            rows.append([m.id, a.name, "FAILED" if status == "unavailable" and not uses else status, detail])
     print(_table(rows, ["model", "artifact", "status", "detail"]))
-    ok = sum(r[2] == "ok" for r in rows)
-    print(f"\n{ok} ok, {failed} failed, {sum(r[2] == 'skipped' for r in rows)} skipped, "
-          f"{sum(r[2] == 'to build' for r in rows)} to be built by a recipe; cache: {cache.home()}")
-    return 1 if failed else 0
+    count = lambda s: sum(r[2] == s for r in rows)  # noqa: E731
+    print(f"\n{count('ok')} fetched, {count('to build')} to be built by a recipe, {count('unavailable')} unavailable "
+          f"but not needed, {count('skipped')} skipped; cache: {cache.home()}")
+    if missing:
+        print(f"nothing to run {', '.join(missing)} from could be had: see FAILED above", file=sys.stderr)
+    return 1 if missing else 0
 
 
 def _short(text, n=220):
