@@ -229,6 +229,17 @@ def _known_files():
                 yield m, a, f
 
 
+def cmd_doctor(args) -> int:
+    from . import doctor
+
+    checks = doctor.run(args.mirror)
+    print(_table([[c.what, c.level, c.detail] for c in checks], ["check", "status", "detail"]))
+    errors = sum(c.level == "error" for c in checks)
+    warnings = sum(c.level == "warning" for c in checks)
+    print(f"\n{errors} error(s), {warnings} warning(s)" + ("" if errors else ": ready"))
+    return 1 if errors else 0
+
+
 def cmd_verify(args) -> int:
     rows, bad = [], 0
     for m, a, f in _known_files():
@@ -446,6 +457,8 @@ def build_parser(entry: Optional[tuple] = None) -> argparse.ArgumentParser:
     s.add_argument("--target", choices=["arm", "x86"])
     s.add_argument("--force", action="store_true", help="build again even when an up-to-date build exists")
     command("verify", cmd_verify, "re-hash every cached file; remove corrupt ones")
+    command("doctor", cmd_doctor, "what this machine has for the zoo: Python, paddle, paddlelite, numpy, CPU int8 / "
+                                  "bf16, adb and its devices, the cache, the mirrors; each ok / warning / error")
     s = command("cache", cmd_cache, "ls | rm ID... | prune")
     s.add_argument("action", choices=["ls", "rm", "prune"])
     s.add_argument("ids", nargs="*", metavar="ID")

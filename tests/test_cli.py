@@ -254,3 +254,20 @@ def test_paddle_log_lines_only_with_verbose(tmp_path):
 
     assert not re.search(r"^I\d{4} ", stderr(), re.M)
     assert re.search(r"^I\d{4} .*New Executor", stderr("-v"), re.M)
+
+
+def test_doctor_says_what_is_wrong_and_what_to_do(capsys, monkeypatch, tmp_path):
+    from slimocr_zoo import doctor
+
+    monkeypatch.setenv("SLIMOCR_ZOO_ADB", str(tmp_path / "no-adb"))
+    code, out, _ = run(capsys, "doctor", "--mirror", str(tmp_path))
+    status = {line.split()[0]: line.split()[1] for line in out.splitlines()[2:] if len(line.split()) > 1}
+    assert code == 0 and status["python"] == "ok" and status["mirror"] == "ok" and status["adb"] == "warning"
+    assert "adb not found" in out and "ready" in out.splitlines()[-1]
+    real = doctor._version
+    fake = {"numpy": "2.1.0", "paddlelite": "2.13rc0"}  # numpy 2 beside paddlelite
+    monkeypatch.setattr(doctor, "_version", lambda d: fake.get(d) or real(d))
+    code, out, _ = run(capsys, "doctor", "--mirror", str(tmp_path / "gone"), "--mirror", "http://127.0.0.1:9")
+    assert code == 1 and "2.1.0 with paddlelite silently corrupts tensors: pip install 'numpy<2'" in out
+    assert "gone: no such folder" in out and "http://127.0.0.1:9: unreachable" in out
+    assert "3 error(s)" in out
