@@ -319,33 +319,53 @@ def cmd_cache(args) -> int:
 
 
 def cmd_ocr(args) -> int:
+    from tqdm.auto import tqdm
+
     from .api import pipeline
+    from .errors import ImageError
+    from .ocr.image import image_files
     from .ocr.system import draw
 
     config = args.config
     if config is None and (args.det is None) != (args.rec is None):
         args.parser.error("give --det and --rec together (or --config ROW|DET+REC)")
+    images = image_files(args.images)
+    if not images:
+        raise UsageError(f"no images in {' '.join(map(str, args.images))} (.jpg, .png, .bmp, .tif, .webp)")
     det = args.det or (None if config is not None else "ch_PP-OCRv4_det")
     rec = args.rec or (None if config is not None else "ch_PP-OCRv4_rec")
     ocr = pipeline(config=config, det=det, rec=rec, cls=args.cls, runtime=args.runtime, threads=args.threads,
                    drop_score=args.drop_score, mirror=args.mirror, offline=args.offline, quiet=args.quiet,
                    precision=args.precision)
-    for img in args.images:
-        res = ocr(img)
+    many, failed = len(images) > 1, 0
+    bar = tqdm(images, desc="images", unit="img", disable=True if args.quiet or not many else None, file=sys.stderr)
+    for img in bar:
+        try:
+            res = ocr(img)
+        except ImageError as e:
+            if not many:
+                raise
+            failed += 1  # one unreadable file in a folder: said, and the rest go on
+            bar.write(f"error: {e}", file=sys.stderr)
+            if args.json:
+                print(json.dumps({"image": str(img), "error": str(e)}, ensure_ascii=False), flush=True)
+            continue
         if args.json:
             print(json.dumps({"image": str(img), "models": ocr.ids, "runtime": args.runtime, **res.to_dict()},
-                             ensure_ascii=False))
+                             ensure_ascii=False), flush=True)
         else:
             t = res.timings
-            print(f"{img}: {len(res.lines)} lines ({res.boxes_found} boxes) in {t['total']:.1f} ms "
-                  f"[det {t['det']:.1f}, rec {t.get('rec', 0):.1f}, cls {t.get('cls', 0):.1f}]")
+            bar.write(f"{img}: {len(res.lines)} lines ({res.boxes_found} boxes) in {t['total']:.1f} ms "
+                      f"[det {t['det']:.1f}, rec {t.get('rec', 0):.1f}, cls {t.get('cls', 0):.1f}]", file=sys.stdout)
             for ln in res.lines:
                 box = " ".join(f"{int(x)},{int(y)}" for x, y in ln.box)
-                print(f"  {ln.score:.3f}  {ln.text}    [{box}]")
+                bar.write(f"  {ln.score:.3f}  {ln.text}    [{box}]", file=sys.stdout)
         if args.draw:
-            out = args.draw if len(args.images) == 1 else args.draw.with_name(f"{args.draw.stem}-{img.stem}{args.draw.suffix}")
+            out = args.draw if not many else args.draw.with_name(f"{args.draw.stem}-{img.stem}{args.draw.suffix}")
             draw(img, res, out)
-    return 0
+    if failed:
+        print(f"{failed} of {len(images)} images could not be read", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_eval(args) -> int:
@@ -464,14 +484,14 @@ def build_parser(entry: Optional[tuple] = None) -> argparse.ArgumentParser:
     s.add_argument("ids", nargs="*", metavar="ID")
 
     s = command("ocr", cmd_ocr, "end-to-end OCR of images with zoo models (= python -m slimocr_zoo.ocr)", [_running()])
-    s.add_argument("images", nargs="+", type=Path)
+    s.add_argument("images", nargs="+", type=Path, help="image files and/or folders of images")
     _config_arg(s)
     s.add_argument("--det", default=None, help="detector id (default ch_PP-OCRv4_det)")
     s.add_argument("--rec", default=None, help="recognizer id (default ch_PP-OCRv4_rec)")
     s.add_argument("--cls", default=None, help="direction classifier id (default: none)")
     s.add_argument("--runtime", default="paddle", choices=["paddle", "lite"])
     s.add_argument("--drop-score", type=float, default=0.5)
-    s.add_argument("--json", action="store_true", help="one JSON object per image")
+    s.add_argument("--json", action="store_true", help="one JSON object per image, a line each")
     s.add_argument("--draw", type=Path, help="write the image with its boxes (IMAGE stem appended with several images)")
 
     s = command("eval", cmd_eval, "accuracy on ICDAR 2015 (PaddleOCR label formats) (= python -m slimocr_zoo.eval)",

@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -71,6 +72,56 @@ def test_image_inputs_and_exif(tmp_path):
     assert read_image(tmp_path / "rot.jpg").shape == (1280, 720, 3)
 
 
+def test_images_from_the_wild_become_bgr_on_white(tmp_path):
+    """Gray, gray + alpha, RGBA, 16-bit, palette and CMYK files, and such arrays: BGR uint8, with
+    transparent pixels composited on white (a viewer's rendering), never left black."""
+    import io
+
+    import cv2
+    from PIL import Image
+
+    from slimocr_zoo.ocr.image import read_image
+
+    base = cv2.imread(str(SHARED / "data/icdar2015_rec/images/word_1.png"))
+    gray = cv2.cvtColor(base, cv2.COLOR_BGR2GRAY)
+    rgb = Image.fromarray(base[:, :, ::-1])
+
+    def pil(im, fmt, **kw):
+        b = io.BytesIO()
+        im.save(b, fmt, **kw)
+        return b.getvalue()
+
+    text = np.zeros(gray.shape + (4,), np.uint8)  # black ink on a clear background (what alpha-dropping shows)
+    text[8:20, 10:60, 3] = 255
+    files = {"gray": cv2.imencode(".png", gray)[1].tobytes(),
+             "16-bit": cv2.imencode(".png", gray.astype(np.uint16) * 257)[1].tobytes(),
+             "palette": pil(rgb.convert("P"), "PNG"), "cmyk": pil(rgb.convert("CMYK"), "JPEG", quality=95),
+             "rgba": cv2.imencode(".png", text)[1].tobytes(),
+             "gray+alpha": pil(Image.fromarray(text[:, :, [0, 3]], "LA"), "PNG")}
+    got = {k: read_image(v, k) for k, v in files.items()}
+    assert all(g.shape == base.shape and g.dtype == np.uint8 for g in got.values())
+    assert np.array_equal(got["16-bit"], got["gray"]) and np.abs(got["gray"][:, :, 0].astype(int) - gray).max() == 0
+    assert np.abs(got["cmyk"].astype(int) - base).mean() < 4 and np.abs(got["palette"].astype(int) - base).mean() < 25
+    for k in ("rgba", "gray+alpha"):
+        assert got[k][0, 0].tolist() == [255, 255, 255] and got[k][10, 20].tolist() == [0, 0, 0]  # ink on white
+    # the same as arrays: float [0, 1], uint16, HxWx1, BGRA
+    assert np.array_equal(read_image(gray.astype(np.float32) / 255), got["gray"])
+    assert np.array_equal(read_image(gray.astype(np.uint16) * 257), got["gray"])
+    assert np.array_equal(read_image(gray[:, :, None]), got["gray"]) and np.array_equal(read_image(text), got["rgba"])
+    with pytest.raises(ImageError, match="expected an HxW gray or HxWx3"):
+        read_image(np.zeros((4, 4, 5), np.uint8))
+
+
+def test_det_side_is_capped_for_huge_images():
+    from slimocr_zoo.ocr.det import MAX_SIDE, resize_for_det
+
+    pano = np.zeros((400, 9000, 3), np.uint8)  # a "min" limit alone would make it 736 x 16560
+    r = resize_for_det(pano, {"limit_type": "min", "limit_side_len": 736, "multiple": 32})[0]
+    assert max(r.shape[:2]) <= MAX_SIDE and r.shape[0] >= 32
+    assert resize_for_det(np.zeros((6000, 8000, 3), np.uint8), {"limit_type": "max", "limit_side_len": 960})[0].shape \
+        == (704, 960, 3)  # the max limit as before
+
+
 @pytest.mark.parametrize("content", [b"", b"not an image at all", None])
 def test_corrupt_image_is_named(tmp_path, content):
     pytest.importorskip("cv2")
@@ -128,6 +179,49 @@ def test_pipeline_flipped_image_is_read_with_cls(ocr):
 
     res = ocr(np.ascontiguousarray(read_image(IMG)[::-1, ::-1]))
     assert "PAIN" in res.texts and 180 in [ln.angle for ln in res.lines]
+
+
+@pytest.mark.paddle
+def test_a_text_line_image_is_read_whole(ocr, monkeypatch):
+    """A wide, short image (a cropped line) is padded before detection as RapidOCR does: read as one
+    line, where the unpadded detector split it into words (measured: 4 lines)."""
+    import cv2
+
+    from slimocr_zoo.ocr import system
+
+    img = np.full((39, 445, 3), 255, np.uint8)
+    cv2.putText(img, "Quality printing since 1987", (6, 28), cv2.FONT_HERSHEY_DUPLEX, 0.9, (20, 20, 20), 1,
+                cv2.LINE_AA)
+    res = ocr(img)
+    assert len(res.lines) == 1 and res.texts[0].replace(" ", "").lower() == "qualityprintingsince1987"
+    assert all(0 <= y <= 38 for _, y in res.lines[0].box)  # in the image's own rows
+    monkeypatch.setattr(system, "WIDE", 1000)
+    monkeypatch.setattr(system, "MIN_HEIGHT", 0)
+    assert len(ocr(img).lines) >= 2  # unpadded: fragments (the test can fail)
+
+
+@pytest.mark.paddle
+def test_tiny_and_many_images(ocr):
+    tiny = ocr(np.full((5, 7, 3), 255, np.uint8))
+    assert tiny.lines == [] and tiny.image_size == (5, 7)
+    both = ocr([IMG, IMG.read_bytes()])  # a list in, a list out
+    assert [r.texts for r in both] == [ocr(IMG).texts] * 2
+
+
+@pytest.mark.paddle
+def test_ocr_cli_reads_a_folder_one_json_line_per_image(tmp_path, shared_models):
+    import shutil
+
+    for n in (1, 2):
+        shutil.copy(SHARED / f"data/icdar2015_det/images/img_{n}.jpg", tmp_path)
+    (tmp_path / "broken.png").write_bytes(b"junk")
+    (tmp_path / "notes.txt").write_text("not an image")
+    r = subprocess.run([sys.executable, "-m", "slimocr_zoo.ocr", str(tmp_path), "--json", "--mirror",
+                        str(shared_models)], capture_output=True, text=True, timeout=300)
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [Path(d["image"]).name for d in lines] == ["broken.png", "img_1.jpg", "img_2.jpg"]  # .txt skipped
+    assert "error" in lines[0] and all("lines" in d for d in lines[1:])
+    assert r.returncode == 1 and "1 of 3 images could not be read" in r.stderr
 
 
 @pytest.mark.paddle

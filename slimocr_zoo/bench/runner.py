@@ -9,7 +9,6 @@ from ..devices import device
 from ..errors import UsageError, ZooError
 from ..registry import get_registry
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
 def default_images(n: int) -> Optional[List[Path]]:
@@ -25,7 +24,9 @@ def images_for(images_dir: Optional[Path], prof: dict, quick: bool) -> List[Path
     if images_dir:
         if not images_dir.is_dir():
             raise UsageError(f"--images {images_dir}: not a folder (give a folder of .jpg/.png images)")
-        return sorted(x for x in images_dir.iterdir() if x.suffix.lower() in IMAGE_SUFFIXES)
+        from ..ocr.image import image_files
+
+        return image_files([images_dir])
     return default_images(n) or []
 
 

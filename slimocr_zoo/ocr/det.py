@@ -21,6 +21,11 @@ class DetResult:
         return len(self.boxes)
 
 
+# the longest side the detector is given, whatever the limit type: a "min" limit would scale a
+# 9000x400 panorama up to 16560x736 (PaddleOCR 2.8's DetResizeForTest caps it the same way)
+MAX_SIDE = 4000
+
+
 def resize_for_det(img: np.ndarray, spec: dict):
     import cv2
 
@@ -30,6 +35,8 @@ def resize_for_det(img: np.ndarray, spec: dict):
         ratio = side / max(h, w) if max(h, w) > side else 1.0
     else:
         ratio = side / min(h, w) if min(h, w) < side else 1.0
+    cap = spec.get("max_side_limit", MAX_SIDE)
+    ratio = min(ratio, cap / max(h, w)) if max(h, w) * ratio > cap else ratio
     rh = max(int(round(int(h * ratio) / multiple) * multiple), multiple)
     rw = max(int(round(int(w * ratio) / multiple) * multiple), multiple)
     return cv2.resize(img, (rw, rh)), (rh / h, rw / w)

@@ -46,6 +46,26 @@ class OCRResult:
                 "timings_ms": {k: round(v, 3) for k, v in self.timings.items()}}
 
 
+# A short or very wide image (a cropped text line) is padded above and below before detection, as
+# RapidOCR does: DB was trained on scenes and splits a 445x39 line into words or misses its ends,
+# while the recognizer reads the whole line. Below MIN_HEIGHT or beyond WIDE (width / height), the
+# image gets height max(width / WIDE, MIN_HEIGHT) * 2, in its own border colour.
+MIN_HEIGHT, WIDE = 30, 8
+
+
+def pad_for_det(img: np.ndarray):
+    """(image to detect on, rows added on top)."""
+    import cv2
+
+    h, w = img.shape[:2]
+    if h >= MIN_HEIGHT and w / h <= WIDE:
+        return img, 0
+    top = max(int(max(w / WIDE, MIN_HEIGHT) * 2) - h, 2) // 2
+    border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
+    colour = [int(v) for v in np.median(border, axis=0)]
+    return cv2.copyMakeBorder(img, top, top, 0, 0, cv2.BORDER_CONSTANT, value=colour), top
+
+
 class OCR:
     """det -> (cls) -> rec over stages (see make_stage); ``slimocr_zoo.pipeline()`` makes one from model ids."""
 
@@ -77,11 +97,21 @@ class OCR:
 
         return {"det": mid(self.det), "cls": mid(self.cls), "rec": mid(self.rec)}
 
-    def __call__(self, image, name: Optional[str] = None) -> OCRResult:
+    def __call__(self, image, name: Optional[str] = None):
+        """One image (a path, bytes or an array) -> OCRResult; a list or tuple of them -> a list."""
+        if isinstance(image, (list, tuple)):
+            return [self.one(x) for x in image]
+        return self.one(image, name)
+
+    def one(self, image, name: Optional[str] = None) -> OCRResult:
         t0 = time.perf_counter()
         img = read_image(image, name)
         t1 = time.perf_counter()
-        found = self.det(img)
+        padded, top = pad_for_det(img)
+        found = self.det(padded)
+        if top:  # back to the image's own rows
+            found.boxes = found.boxes - np.array([0, top], found.boxes.dtype)
+            found.boxes[:, :, 1] = found.boxes[:, :, 1].clip(0, img.shape[0] - 1)
         timings = {"read": (t1 - t0) * 1e3, **found.timings}
         t2 = time.perf_counter()
         order = reading_order(found.boxes)
