@@ -229,6 +229,22 @@ def _known_files():
                 yield m, a, f
 
 
+def cmd_add(args) -> int:
+    from . import settings
+    from .usermodel import add
+
+    manifest = args.manifest or next(iter(settings.manifests()), None) or Path("my-models.json")
+    m = add(args.files, args.id, args.task, manifest, like=args.like)
+    art = m["artifacts"][0]
+    what = ", ".join(f"{k} {art[k]}" for k in ("format", "target", "opt_version", "precision") if k in art)
+    print(f"added {m['id']} ({m['task']}; {what}; specs as {args.like or 'the default ' + m['task'] + ' model'}) "
+          f"to {manifest}")
+    used = any(Path(p).resolve() == Path(manifest).resolve() for p in settings.manifests())
+    if not used:
+        print(f"use it: SLIMOCR_ZOO_MANIFEST={manifest} slimocr-zoo info {m['id']}")
+    return 0
+
+
 def cmd_doctor(args) -> int:
     from . import doctor
 
@@ -477,6 +493,15 @@ def build_parser(entry: Optional[tuple] = None) -> argparse.ArgumentParser:
     s.add_argument("--target", choices=["arm", "x86"])
     s.add_argument("--force", action="store_true", help="build again even when an up-to-date build exists")
     command("verify", cmd_verify, "re-hash every cached file; remove corrupt ones")
+    s = command("add", cmd_add, "write a manifest entry for your own model files (.nb, or a paddle model): sizes, "
+                                "sha256, target and opt version read from the files, specs copied from a like model")
+    s.add_argument("files", nargs="+", type=Path, metavar="FILE", help="one .nb, or inference.pdmodel + .pdiparams")
+    s.add_argument("--id", required=True, help="the new model's id")
+    s.add_argument("--task", required=True, choices=["det", "rec", "cls"])
+    s.add_argument("--like", help="copy input and postprocess specs from this model (default: the task's "
+                                  "PP-OCRv4 / v2.0 model)")
+    s.add_argument("--manifest", type=Path, help="the manifest to write or append to (default: the first of "
+                                                 "$SLIMOCR_ZOO_MANIFEST, else ./my-models.json)")
     command("doctor", cmd_doctor, "what this machine has for the zoo: Python, paddle, paddlelite, numpy, CPU int8 / "
                                   "bf16, adb and its devices, the cache, the mirrors; each ok / warning / error")
     s = command("cache", cmd_cache, "ls | rm ID... | prune")

@@ -21,7 +21,7 @@ LAYERS = [
     ("build", ["build"]),
     ("api", ["api", ""]),  # "": the package's __init__, the API's front door
     ("results / devices", ["results", "devices"]),
-    ("runners", ["eval", "bench", "doctor"]),
+    ("runners", ["eval", "bench", "doctor", "usermodel"]),
     ("report", ["report"]),
     ("cli", ["cli"]),
 ]

@@ -271,3 +271,48 @@ def test_doctor_says_what_is_wrong_and_what_to_do(capsys, monkeypatch, tmp_path)
     assert code == 1 and "2.1.0 with paddlelite silently corrupts tensors: pip install 'numpy<2'" in out
     assert "gone: no such folder" in out and "http://127.0.0.1:9: unreachable" in out
     assert "3 error(s)" in out
+
+
+def test_add_your_own_model(capsys, tmp_path, monkeypatch):
+    """A .nb and a paddle model into a manifest with nothing typed but its id and task: then info,
+    load (from the files where they are) and the phone's configuration syntax know it."""
+    import shutil
+
+    from slimocr_zoo.runtime.nbfile import inspect_nb
+
+    nb = tmp_path / "mine" / "det.nb"
+    nb.parent.mkdir()
+    shutil.copy(MODELS / "ppocr_v2.0_slim_lite_arm/ch_ppocr_mobile_v2.0_det_opt.nb", nb)  # an int8 arm .nb
+    man = tmp_path / "my.json"
+    code, out, _ = run(capsys, "add", str(nb), "--id", "my_det", "--task", "det", "--manifest", str(man))
+    assert code == 0 and f"SLIMOCR_ZOO_MANIFEST={man}" in out
+    art = json.loads(man.read_text())["models"][0]["artifacts"][0]
+    info = inspect_nb(nb)
+    assert (art["target"], art["opt_version"], art["precision"]) == ("arm", info.version, "int8")
+    assert art["files"][0]["size"] == nb.stat().st_size and len(art["files"][0]["sha256"]) == 64
+    # a second model appended to the same file, specs from --like
+    for name in ("inference.pdmodel", "inference.pdiparams"):
+        shutil.copy(MODELS / "PP-OCRv4_rec" / name, tmp_path / "mine" / name)
+    code, out, _ = run(capsys, "add", str(tmp_path / "mine/inference.pdmodel"), str(tmp_path / "mine/inference.pdiparams"),
+                       "--id", "my_rec", "--task", "rec", "--like", "ch_PP-OCRv4_rec", "--manifest", str(man))
+    doc = json.loads(man.read_text())
+    assert code == 0 and [m["id"] for m in doc["models"]] == ["my_det", "my_rec"]
+    assert doc["models"][1]["input"] == get_registry().resolve("ch_PP-OCRv4_rec").input
+    monkeypatch.setenv("SLIMOCR_ZOO_MANIFEST", str(man))
+    code, out, _ = run(capsys, "info", "my_det")
+    assert code == 0 and "nb arm opt" in out and "int8" in out
+    import slimocr_zoo
+
+    m = slimocr_zoo.load("my_det", format="nb", target="arm", offline=True)
+    assert m.files["det.nb"].read_bytes() == nb.read_bytes()  # verified into the cache from where it was
+    assert get_registry().config("my_det+my_rec").det == "my_det"
+    # what the user gets wrong: one line, exit 2, the manifest untouched
+    before = man.read_text()
+    for argv, said in ((["add", str(nb), "--id", "my_det", "--task", "det"], "already has a model 'my_det'"),
+                       (["add", str(nb), "--id", "MobileNetV3_DB", "--task", "det"], "duplicate model id"),
+                       (["add", str(tmp_path / "nope.nb"), "--id", "x", "--task", "det"], "no such file"),
+                       (["add", str(man), "--id", "x", "--task", "det"], "cannot tell what"),
+                       (["add", str(nb), "--id", "x", "--task", "det", "--like", "ch_PP-OCRv4_rec"], "is a rec model")):
+        code, out, err = run(capsys, *argv, "--manifest", str(man))
+        assert code == 2 and said in err and len(err.strip().splitlines()) == 1, (argv, err)
+    assert man.read_text() == before and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
