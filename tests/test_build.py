@@ -162,6 +162,11 @@ def test_quantized_affine_blocks_fold_into_the_int8_scales(tmp_path):
     assert scales >= 50 and convs >= 25  # the pre-activation blocks: into the dequantize scales
     a, b = plain.run(x)[0], folded.run(x)[0]
     assert np.abs(a - b).mean() < 1e-4 and ((a > 0.3) != (b > 0.3)).mean() < 1e-3
+    from slimocr_zoo.runtime.libs import int8_supported
+
+    if int8_supported():  # and the folded program through oneDNN's int8 passes: what load() runs
+        c = PaddlePredictor(m, 1, precision="int8").run(x)[0]
+        assert np.abs(c - a).mean() < 1e-3 and ((a > 0.3) != (c > 0.3)).mean() < 0.01
 
 
 def test_prune_explicit_and_by_sensitivity(tmp_path):

@@ -23,18 +23,56 @@ from common import ROOT, SHARED, median, p90, write  # noqa: E402
 DET736 = {"limit_type": "min", "limit_side_len": 736}  # RapidOCR 1.4's det resize
 
 
-def ours(pipeline: str, threads: int):
+# pipeline -> runtime and (model, precision) per stage. int8: the PP-OCRv4 models' int8 builds (rows
+# 5: QAT), real int8 where the CPU has VNNI; "fastest": each stage's fastest precision here, chosen by
+# this script's --stages run (benchmarks/results/perf/e2e_stages.md), not by hand
+V4 = {"det": "ch_PP-OCRv4_det", "rec": "ch_PP-OCRv4_rec", "cls": "ch_ppocr_mobile_v2.0_cls"}
+INT8 = {"det": "ch_PP-OCRv4_det_quant", "rec": "ch_PP-OCRv4_rec_quant", "cls": "ch_ppocr_mobile_v2.0_cls"}
+PIPELINES = {
+    "paddle": ("paddle", {k: (m, "fp32") for k, m in V4.items()}),
+    "paddle-bf16": ("paddle", {k: (m, "bf16") for k, m in V4.items()}),
+    "paddle-int8": ("paddle", {k: (m, "int8" if m != V4[k] else "fp32") for k, m in INT8.items()}),
+    "lite": ("lite", {k: (m, "fp32") for k, m in V4.items()}),
+}
+
+
+def ours(pipeline, threads: int):
+    """``pipeline``: a name of PIPELINES, or (runtime, {stage: (model, precision)})."""
     from slimocr_zoo import LoadedModel, load
     from slimocr_zoo.ocr.system import OCR
 
-    runtime, precision = ("paddle", "bf16") if pipeline == "paddle-bf16" else (pipeline, "fp32")
-    kw = {"runtime": runtime, "threads": threads, "mirror": str(SHARED / "models"), "quiet": True,
-          "precision": precision}
+    runtime, stages = PIPELINES[pipeline] if isinstance(pipeline, str) else pipeline
+    kw = {"runtime": runtime, "threads": threads, "mirror": str(SHARED / "models"), "quiet": True}
     nb = {"format": "nb", "target": "x86"} if runtime == "lite" else {}
-    det = load("ch_PP-OCRv4_det", **nb, **kw)
-    det = LoadedModel.of(dataclasses.replace(det.entry, input={**det.entry.input, **DET736}), det.artifact, det.files,
-                         runtime, threads, det.options, precision)
-    return OCR(det.stage, load("ch_PP-OCRv4_rec", **nb, **kw).stage, load("ch_ppocr_mobile_v2.0_cls", **kw).stage)
+    got = {}
+    for stage, (mid, precision) in stages.items():
+        m = load(mid, **(nb if stage != "cls" else {}), precision=precision, **kw)
+        if stage == "det":
+            m = LoadedModel.of(dataclasses.replace(m.entry, input={**m.entry.input, **DET736}), m.artifact, m.files,
+                               runtime, threads, m.options, m.precision)
+        got[stage] = m.stage
+    return OCR(got["det"], got["rec"], got["cls"])
+
+
+def fastest(pipes: dict, images: list):
+    """Each stage's fastest precision among the Paddle Inference pipelines, measured on ``images``
+    (after their warm-up): (the pipeline spec made of them, what was measured)."""
+    from slimocr_zoo.ocr.image import read_image
+
+    cands = {k: p for k, p in pipes.items() if PIPELINES[k][0] == "paddle"}
+    ms = {k: {} for k in cands}
+    for img in images:
+        x = read_image(img)
+        for k, o in cands.items():
+            t = o(x).timings
+            for st in ("det", "rec", "cls"):
+                ms[k][st] = ms[k].get(st, 0) + t.get(st, 0) / len(images)
+    spec, out = {}, {}
+    for st in ("det", "rec", "cls"):
+        best = min(cands, key=lambda k: ms[k][st])
+        spec[st] = PIPELINES[best][1][st]
+        out[st] = {"chosen": f"{spec[st][0]} {spec[st][1]}", "ms": {k: ms[k][st] for k in cands}}
+    return ("paddle", spec), out
 
 
 class Rapid:
@@ -64,11 +102,12 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="20 images, Paddle Inference only")
     ap.add_argument("--images", type=int, default=100)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--runtimes", nargs="+", default=None, choices=["paddle", "paddle-bf16", "lite"],
+    ap.add_argument("--runtimes", nargs="+", default=None, choices=[*PIPELINES, "paddle-fastest"],
                     help="default: all three (paddle-bf16 where the CPU has bfloat16)")
     a = ap.parse_args()
     n = 20 if a.quick else a.images
-    runtimes = a.runtimes or (["paddle", "paddle-bf16"] if a.quick else ["paddle", "paddle-bf16", "lite"])
+    runtimes = a.runtimes or (["paddle", "paddle-bf16", "paddle-int8", "paddle-fastest"] +
+                              ([] if a.quick else ["lite"]))
     from slimocr_zoo.runtime.libs import bf16_supported
 
     if a.runtimes is None and not bf16_supported():
@@ -77,15 +116,20 @@ def main() -> int:
     from slimocr_zoo.ocr.image import read_image
 
     images = [p for p, _ in read_det_labels(SHARED / "data/icdar2015_det/labels.txt")[:n]]
-    runs, versions = [], None
+    runs, versions, choice = [], None, {}
     for threads in a.threads:
         rapid = Rapid(threads)
         versions = rapid.versions
-        pipes = {rt: ours(rt, threads) for rt in runtimes}
+        pipes = {rt: ours(rt, threads) for rt in runtimes if rt != "paddle-fastest"}
         for img in images[:2]:  # warm-up: shape caches, first-run allocations, both sides
             rapid(img)
             for o in pipes.values():
                 o(read_image(img))
+        if "paddle-fastest" in runtimes:
+            spec, choice[threads] = fastest(pipes, images[2:12])
+            pipes["paddle-fastest"] = ours(spec, threads)
+            for img in images[:2]:
+                pipes["paddle-fastest"](read_image(img))
         got = {rt: [] for rt in [*runtimes, "rapidocr"]}
         for img in images:  # alternating per image
             got["rapidocr"].append(rapid(img))
@@ -117,7 +161,11 @@ def main() -> int:
         f"{r['stages_mean_ms'][s]:.1f}" if s in r["stages_mean_ms"] else "" for s in k) + " |" for r in runs)
     md += (f"\n\n{n} ICDAR 2015 test images (1280x720), det at short side >= 736, cls and rec on every box, "
            "alternating per image between the pipelines. Goal: slimocr_zoo's median <= 0.6x RapidOCR's.")
-    write("e2e", {"images": n, "runs": runs, "rapidocr_onnxruntime_versions": versions}, md)
+    for threads, c in choice.items():
+        md += (f"\n\npaddle-fastest at {threads} thread(s), chosen in this run on images 3-12 (mean stage ms): " +
+               "; ".join(f"{st} {c[st]['chosen']} ({', '.join(f'{p} {ms:.1f}' for p, ms in c[st]['ms'].items())})"
+                         for st in c))
+    write("e2e", {"images": n, "runs": runs, "fastest": choice, "rapidocr_onnxruntime_versions": versions}, md)
     return 0
 
 
