@@ -190,6 +190,25 @@ def test_prune_explicit_and_by_sensitivity(tmp_path):
     assert is_built(b.artifact)
 
 
+def test_a_joint_budget_holds_for_the_whole_pruned_model(tmp_path):
+    """budget joint: the layers' ratios scaled down together until the pruned model loses at most the
+    budget on the calibration images (per layer, two layers at their own budget lose more together)."""
+    recipe = {"type": "prune", "parent": "MobileNetV3_DB", "parent_artifact": "paddle", "criterion": "geometry_median",
+              "params": [f"conv{i}_expand_weights" for i in range(10, 17)],
+              "sensitivity_ratios": [0.2, 0.4], "loss_budget": 0.1, "budget": "joint", "bisection_steps": 3,
+              "calibration": {"set": "icdar2015_det", "start": 300, "count": 8, "input": {"limit_side_len": 480}}}
+    det = slimocr_zoo.info("MobileNetV3_DB")
+    files = [{"path": f"built/tiny_joint/paddle/{n}"} for n in ("inference.pdmodel", "inference.pdiparams", "pruning.json")]
+    _user_manifest(tmp_path, [{"id": "tiny_joint", "task": "det", "family": "test", "description": "test",
+                               "input": det.input, "postprocess": det.postprocess,
+                               "artifacts": [_built("tiny_joint", "paddle", recipe, files=files)]}])
+    rep = json.loads(build("tiny_joint").files["pruning.json"].read_text())
+    joint = rep["joint"]
+    assert joint["budget"] == 0.1 and 0 < joint["factor"] < 1 and joint["losses"]["1.0"] > 0.1  # per layer: over
+    assert joint["losses"][str(joint["factor"])] <= 0.1  # the chosen factor keeps the whole model within it
+    assert all(r <= 0.4 * joint["factor"] + 1e-6 for r in rep["ratios"].values())
+
+
 def test_interrupted_build_leaves_nothing(monkeypatch, zoo_env):
     from slimocr_zoo.build import opt
 
