@@ -45,8 +45,10 @@ def is_cached(art: Artifact) -> bool:
 
 
 # load() builds a recipe on demand only when everything it has to build first takes at most this
-# long here (quantization, opt, pruning); training recipes (qat, distill) start when asked.
+# long here (quantization, opt, pruning) and none of it trains: training recipes start when asked
+# (a 10-minute distill inside a cold make demo was one such surprise)
 SHORT_BUILD_MINUTES = 10
+TRAINING = ("qat", "distill")
 
 
 def _net(mirror, offline, quiet, require_pinned, long_build=False) -> dict:
@@ -63,19 +65,25 @@ def _needed(art: Artifact, role: str) -> Optional[Artifact]:
     return next((a for a in arts if is_cached(a)), arts[0] if arts else None)
 
 
+def to_build(art: Artifact) -> List[Artifact]:
+    """``art`` and every recipe artifact it needs that is not in the cache yet."""
+    if not art.recipe or is_cached(art):
+        return []
+    return [art] + [x for a in (_needed(art, "parent"), _needed(art, "teacher")) if a for x in to_build(a)]
+
+
 def minutes_to_build(art: Artifact) -> float:
     """Minutes of building before ``art`` is in the cache: its recipe and every unbuilt one it needs."""
-    if not art.recipe or is_cached(art):
-        return 0
-    return art.build_minutes + sum(minutes_to_build(a) for a in (_needed(art, "parent"), _needed(art, "teacher")) if a)
+    return sum(a.build_minutes for a in to_build(art))
 
 
 def _check_short(art: Artifact) -> None:
-    minutes = minutes_to_build(art)
-    if minutes > SHORT_BUILD_MINUTES:
+    chain = to_build(art)
+    minutes = sum(a.build_minutes for a in chain)
+    if minutes > SHORT_BUILD_MINUTES or any(a.recipe["type"] in TRAINING for a in chain):
         raise LongBuildError(
-            f"{art.key} is built here by training ({art.recipe['type']} recipe and what it needs): about "
-            f"{minutes:.0f} minutes on a 2-core CPU, which load() does not start by itself. Build it once with: "
+            f"{art.key} is built here by training ({art.recipe['type']} recipe and what it needs): "
+            f"{f'about {minutes:.0f} minutes' if minutes else 'minutes to hours'} on a 2-core CPU, which load() does not start by itself. Build it once with: "
             f"slimocr-zoo build {art.model_id}  (or load(..., long_build=True))")
 
 

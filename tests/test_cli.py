@@ -316,3 +316,24 @@ def test_add_your_own_model(capsys, tmp_path, monkeypatch):
         code, out, err = run(capsys, *argv, "--manifest", str(man))
         assert code == 2 and said in err and len(err.strip().splitlines()) == 1, (argv, err)
     assert man.read_text() == before and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_load_never_starts_a_training_recipe_by_itself(tmp_path, monkeypatch):
+    """Even a short one: a 10-minute distill inside a cold `make demo` was a surprise."""
+    import slimocr_zoo
+    from slimocr_zoo.errors import LongBuildError
+
+    spec = slimocr_zoo.info("MobileNetV3_DB")
+    art = {"name": "paddle", "format": "paddle", "layout": "pdmodel", "sources": [], "provenance": "test",
+           "build_minutes": 2, "files": [{"path": "built/quick_tune/paddle/inference.pdmodel"},
+                                         {"path": "built/quick_tune/paddle/inference.pdiparams"}],
+           "recipe": {"type": "distill", "parent": "MobileNetV3_DB", "parent_artifact": "paddle",
+                      "teacher": "MobileNetV3_DB", "iterations": 2,
+                      "calibration": {"set": "icdar2015_det", "start": 300, "count": 2}}}
+    p = tmp_path / "quick.json"
+    p.write_text(json.dumps({"schema_version": 1, "models": [
+        {"id": "quick_tune", "task": "det", "family": "test", "description": "test", "input": spec.input,
+         "postprocess": spec.postprocess, "artifacts": [art]}]}))
+    monkeypatch.setenv("SLIMOCR_ZOO_MANIFEST", str(p))
+    with pytest.raises(LongBuildError, match="about 2 minutes.*slimocr-zoo build quick_tune"):
+        slimocr_zoo.load("quick_tune", offline=True)
