@@ -86,8 +86,9 @@ report: venv
 	$(REPORT)
 
 # Performance against the anchors (curl, RapidOCR in .venv-rapid): benchmarks/results/perf/*.json|md.
-# About 15 minutes here; perf-quick under ten. quant_x86 builds the pruned detectors if missing.
-PERF = download load overhead quant_x86 fold e2e
+# About 20 minutes here; perf-quick under ten. quant_x86 builds the pruned detectors if missing; int8
+# times the int8 models that are built (the rest are listed with their build command).
+PERF = download load overhead quant_x86 fold int8 e2e
 perf: venv
 	scripts/venv-rapid.sh .venv-rapid
 	@set -e; for s in $(PERF); do echo "== $$s"; $(ZOO_ENV) $(VENV)/bin/python benchmarks/perf/$$s.py $(ARGS); done
