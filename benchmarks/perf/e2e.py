@@ -180,7 +180,8 @@ def main() -> int:
                          for st in c))
     if skipped:
         md += "\n\nNot run: " + "; ".join(f"{k}: {v}" for k, v in skipped.items())
-    write("e2e", {"images": n, "runs": runs, "fastest": choice, "skipped": skipped, "rapidocr_onnxruntime_versions": versions}, md)
+    write("e2e", {"images": n, "runs": runs, "fastest": choice, "skipped": skipped,
+                  "rapidocr_onnxruntime_versions": versions}, md)
     return 0
 
 
