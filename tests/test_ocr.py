@@ -42,7 +42,7 @@ def test_rec_training_crops_keep_their_aspect_when_asked():
     rng = np.random.default_rng(0)
     assert _jittered_crops([wide], 2, rng, v4).shape == (2, 3, 48, 320)
     x = _jittered_crops([wide], 2, rng, v4, "batch")
-    assert x.shape[:3] == (2, 3, 48) and x.shape[3] >= 900 and x.shape[3] % 32 == 0  # jitter may trim its height
+    assert x.shape[:3] == (2, 3, 48) and x.shape[3] >= 900 and x.shape[3] % 32 == 0  # its own aspect
 
 
 def test_det_resize_follows_the_spec():

@@ -140,6 +140,34 @@ def test_every_variable_the_package_reads_is_documented():
     assert [v for v in settings.VARIABLES if f"`{v}" not in readme] == []
 
 
+def test_the_two_readmes_have_the_same_sections_and_commands():
+    """README_zh.md follows README.md: the same sections in the same order, the same commands and
+    code (comments aside: they are translated), the same report block, the same links."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    en, zh = ((root / n).read_text("utf-8") for n in ("README.md", "README_zh.md"))
+
+    def outline(text):
+        return [len(h) for h in re.findall(r"^(#{2,3}) ", text, re.M)]
+
+    def code(text):
+        out = []
+        for block in re.findall(r"```\w*\n(.*?)```", text, re.S):
+            for line in block.splitlines():
+                line = re.split(r"\s+#\s", line)[0].rstrip()
+                if line and not line.lstrip().startswith("#"):
+                    out.append(line)
+        return out
+
+    assert outline(en) == outline(zh) and len(outline(en)) >= 10
+    assert code(en) == code(zh)
+    assert "slimocr-zoo:report:begin en" in en and "slimocr-zoo:report:begin zh" in zh
+    links = lambda t: sorted(set(re.findall(r"\]\(((?:benchmarks|docs|manifests|slimocr_zoo)/[^)]+)\)", t)))  # noqa: E731
+    assert links(en) == links(zh)
+
+
 def test_an_int8_model_runs_int8_where_it_can_and_says_so(caplog):
     from slimocr_zoo import artifacts
     from slimocr_zoo.artifacts import run_precision

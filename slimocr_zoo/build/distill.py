@@ -62,7 +62,7 @@ def _jittered_crops(crops, batch: int, rng, spec, width: str = "fixed"):
     at its own aspect ratio, as the pipeline batches them at inference."""
     import numpy as np
 
-    from ..ocr.rec import WIDTH_STEP, batch_width, resize_norm
+    from ..ocr.rec import batch_width, resize_norm
 
     picked = []
     for _ in range(batch):
@@ -71,7 +71,7 @@ def _jittered_crops(crops, batch: int, rng, spec, width: str = "fixed"):
         t, b = rng.integers(0, max(h // 10, 1) + 1, 2)
         left, right = rng.integers(0, max(w // 25, 1) + 1, 2)
         picked.append(c[t:max(h - b, t + 8), left:max(w - right, left + 8)])
-    wide = batch_width(picked, spec, WIDTH_STEP) if width == "batch" else spec["width"]
+    wide = batch_width(picked, spec, 32) if width == "batch" else spec["width"]  # 32: fewer shapes to train on
     return np.stack([resize_norm(c, spec, wide) for c in picked])
 
 

@@ -68,11 +68,10 @@ def ctc_decode(probs: np.ndarray, charset: List[str]) -> List[RecResult]:
     return out
 
 
-# A batch's width rounded up to a multiple of this: each new input shape costs the runtime a new set
-# of kernels (oneDNN primitives, a Lite predictor): v4 rec at 1 thread, 4 crops, 85 ms at a width it
-# has not seen against 34 ms at one it has (measured here). The extra right padding is what PaddleOCR
-# gives the shorter crops of a batch anyway.
-WIDTH_STEP = 32
+# A batch's width rounded up to a multiple of this (1: PaddleOCR's own widths). Rounding to 32 px was
+# measured to give nothing end to end (v4 rec 41.8 vs 45.1 ms per image, within the run order's
+# effect, which flips it), though a width seen before runs faster (34 against 85 ms, 4 crops)
+WIDTH_STEP = 1
 
 
 class CTCRecognizer:
