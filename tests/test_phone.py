@@ -241,3 +241,25 @@ def test_several_phones_in_parallel(env, phones, capsys):
         assert doc["models"][1] == {"id": "MobileNetV3_CRNN", "skipped": doc["models"][1]["skipped"]}
         assert "Paddle Lite x86 has no lstm kernel" in doc["models"][1]["skipped"]  # why, not just "missing"
         assert [c for c in p.commands if "--optimized_model_file" in c]
+
+
+def test_a_model_added_by_the_user_is_benchmarked_on_the_phone(env, phones, capsys, monkeypatch):
+    """slimocr-zoo add, then the phone's bench with DET+REC naming it: nothing typed by hand."""
+    import shutil
+
+    from slimocr_zoo import load
+    from slimocr_zoo.cli import main
+
+    nb = env["tmp"] / "mine" / "det.nb"
+    nb.parent.mkdir()
+    shutil.copy(load("MobileNetV3_DB", format="nb", target="x86", offline=True).files["model.nb"], nb)
+    man = env["tmp"] / "my.json"
+    assert main(["add", str(nb), "--id", "my_det", "--task", "det", "--like", "MobileNetV3_DB",
+                 "--manifest", str(man)]) == 0
+    monkeypatch.setenv("SLIMOCR_ZOO_MANIFEST", str(man))
+    phone = phones(abi="x86_64")
+    rc = bench("--serial", phone.serial, "--runtime", env["bin"], "--configs", "my_det+ch_PP-OCRv4_rec", "--no-e2e",
+               "--force", "--out", env["tmp"] / "mine.json", *FAST)
+    assert rc == 0, capsys.readouterr()
+    got = model(env["tmp"] / "mine.json", "my_det")
+    assert got["artifact"] == "nb-x86" and got["stats"]["median"] > 0
