@@ -72,6 +72,7 @@ def test_a_row_whose_model_trains_is_named_with_its_command(tmp_path, shared_mod
                  "--images", str(imgs), "--out", str(out), "--mirror", str(shared_models), "-q"]) == 0
     printed = capsys.readouterr().out
     assert "not timed:" in printed and "about 40 minutes" in printed and "slimocr-zoo build slow_det" in printed
+    assert printed.rstrip().splitlines()[-3] == "  slimocr-zoo build slow_det"  # one command for all of them
     doc = json.loads(out.read_text())
     assert [m["id"] for m in doc["models"] if "skipped" in m] == ["slow_det"] and "skipped" in doc["e2e"][0]
 

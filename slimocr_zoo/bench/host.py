@@ -189,5 +189,9 @@ def run_host(a, prof: dict, images: list, command: str) -> int:
     skipped = [m for m in doc["models"] if "skipped" in m]
     if skipped:  # in full: a model not built yet says how long its build takes and the command
         print("\nnot timed:\n" + "\n".join(f"  {m['id']}: {m['skipped']}" for m in skipped))
+        trained = [m["id"] for m in skipped if "slimocr-zoo build" in m["skipped"]]
+        if trained:
+            print(f"\nto time them too, build them once (tens of minutes each here), then run this again:\n"
+                  f"  slimocr-zoo build {' '.join(trained)}")
     print(f"\nwrote {out}")
     return 0
