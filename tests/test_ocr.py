@@ -33,6 +33,20 @@ def test_rec_width_policies():
     assert batch_width([odd], v4) == 492 and batch_width([odd], v4, 32) == 512  # a width step: fewer shapes
 
 
+def test_det_training_crops_at_the_pipelines_scale_when_asked():
+    """det_scale [lo, hi]: crops of the image as the pipeline resizes it (1280 wide -> 960), times lo-hi."""
+    from slimocr_zoo.build.distill import _augmented
+
+    spec = {"limit_type": "max", "limit_side_len": 960, "mean": [0.5] * 3, "std": [0.5] * 3, "scale": 1 / 255}
+    img = np.zeros((720, 1280, 3), np.uint8)
+    img[:, :, :] = 255  # a white image on a black canvas: the white part's extent is the scale
+    rng = np.random.default_rng(0)
+    at = _augmented([img], 640, 1, rng, spec, [1.0, 1.0])[0]
+    assert at.shape == (3, 640, 640) and (at[0, :, 0] > 0).sum() == 540  # 720 * 0.75 rows of image, the rest pad
+    old = [(_augmented([img], 640, 1, rng, spec)[0][0, :, 0] > 0).sum() for _ in range(20)]
+    assert np.mean(old) < 540  # the default: 0.5-1.5 x 640 / 1280, mostly smaller than the pipeline's
+
+
 def test_rec_training_crops_keep_their_aspect_when_asked():
     """rec_width "batch": the batch padded to its widest crop, as at inference; "fixed" squeezes it."""
     from slimocr_zoo.build.distill import _jittered_crops

@@ -28,13 +28,15 @@ log = logging.getLogger("slimocr_zoo")
 
 DEFAULTS = {"iterations": 300, "batch": 4, "crop": 640, "learning_rate": 1e-5, "seed": 0, "augment": True,
             "quantizable_op_type": ["conv2d", "depthwise_conv2d"], "algo": "hist", "hist_percent": 0.9999,
-            "skip": [], "loss": "mse", "schedule": "constant", "rec_width": "fixed"}
+            "skip": [], "loss": "mse", "schedule": "constant", "rec_width": "fixed", "det_scale": None}
 QUANT = {"weight_quantize_type": "channel_wise_abs_max", "activation_quantize_type": "moving_average_abs_max",
          "onnx_format": False}
 
 
-def _augmented(arrays_hw, crop: int, batch: int, rng, spec):
-    """A batch of random scaled crops (and flips) of the images, normalized as the model expects."""
+def _augmented(arrays_hw, crop: int, batch: int, rng, spec, scale=None):
+    """A batch of random scaled crops (and flips) of the images, normalized as the model expects.
+    ``scale``: None, each image scaled by 0.5-1.5 x crop / its longest side (most of them smaller than
+    the detector sees them); [lo, hi], by lo-hi x the scale the pipeline gives it (DB resize)."""
     import cv2
     import numpy as np
 
@@ -43,7 +45,10 @@ def _augmented(arrays_hw, crop: int, batch: int, rng, spec):
     out = []
     for _ in range(batch):
         img = arrays_hw[rng.integers(len(arrays_hw))]
-        s = rng.uniform(0.5, 1.5) * crop / max(img.shape[:2])
+        if scale:
+            s = rng.uniform(*scale) * _inference_scale(img.shape[:2], spec)
+        else:
+            s = rng.uniform(0.5, 1.5) * crop / max(img.shape[:2])
         h, w = max(int(img.shape[0] * s), 32), max(int(img.shape[1] * s), 32)
         img = cv2.resize(img, (w, h))
         canvas = np.zeros((max(h, crop), max(w, crop), 3), np.uint8)
@@ -54,6 +59,14 @@ def _augmented(arrays_hw, crop: int, batch: int, rng, spec):
             patch = patch[:, ::-1]
         out.append(normalize(np.ascontiguousarray(patch), spec)[0])
     return np.stack(out)
+
+
+def _inference_scale(hw, spec) -> float:
+    """The factor DB's resize (ocr.det.resize_for_det) applies to an image of this size, before rounding."""
+    side = spec.get("limit_side_len", 960)
+    if spec.get("limit_type", "max") == "max":
+        return side / max(hw) if max(hw) > side else 1.0
+    return side / min(hw) if min(hw) < side else 1.0
 
 
 def _jittered_crops(crops, batch: int, rng, spec, width: str = "fixed"):
@@ -76,7 +89,7 @@ def _jittered_crops(crops, batch: int, rng, spec, width: str = "fixed"):
 
 
 def _batch(task, images, cfg, rng, spec, n):
-    return (_augmented(images, cfg["crop"], n, rng, spec) if task == "det"
+    return (_augmented(images, cfg["crop"], n, rng, spec, cfg["det_scale"]) if task == "det"
             else _jittered_crops(images, n, rng, spec, cfg["rec_width"]))
 
 
