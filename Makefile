@@ -20,7 +20,6 @@ venv:
 # those results. What upstream never published is built on first use when that is short; rows whose
 # models train (qat, distill: tens of minutes) are listed with the command that builds them.
 demo: venv
-	$(VENV)/bin/slimocr-zoo list
 	$(ZOO_ENV) $(VENV)/bin/python -m slimocr_zoo.bench --device cpu --quick --out build/demo/bench-cpu-quick.json $(ARGS)
 	$(VENV)/bin/python -m slimocr_zoo.report build/demo/bench-cpu-quick.json --plot build/demo/e2e-vs-accuracy.png
 	@echo "paddle's and PaddleSlim's own output went to $$($(VENV)/bin/python -c 'from slimocr_zoo.settings import native_log; print(native_log())') (runtimes) and to each build's log (slimocr-zoo info ID names it); -v shows it here"
