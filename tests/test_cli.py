@@ -262,7 +262,8 @@ def test_doctor_says_what_is_wrong_and_what_to_do(capsys, monkeypatch, tmp_path)
     monkeypatch.setenv("SLIMOCR_ZOO_ADB", str(tmp_path / "no-adb"))
     code, out, _ = run(capsys, "doctor", "--mirror", str(tmp_path))
     status = {line.split()[0]: line.split()[1] for line in out.splitlines()[2:] if len(line.split()) > 1}
-    assert code == 0 and status["python"] == "ok" and status["mirror"] == "ok" and status["adb"] == "warning"
+    assert code == 0 and status["mirror"] == "ok" and status["adb"] == "warning"
+    assert status["python"] == ("ok" if sys.version_info[:2] <= (3, 10) else "warning")  # paddlelite: <= 3.10
     assert "adb not found" in out and "ready" in out.splitlines()[-1]
     real = doctor._version
     fake = {"numpy": "2.1.0", "paddlelite": "2.13rc0"}  # numpy 2 beside paddlelite
