@@ -6,9 +6,10 @@ loaded model may carry (runtime, precision), checked before anything is download
 """
 from __future__ import annotations
 
+import functools
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-import logging
 from typing import Callable, Dict, List, Optional, Tuple
 
 from .errors import NoArtifactError, RuntimeUnavailableError
@@ -54,14 +55,14 @@ def run_precision(requested: str, art: Artifact, runtime: str, real_int8: Callab
         return requested
     if real_int8():
         return "int8"
-    if not _warned:
-        _warned.append(True)
-        log.warning("this CPU has no AVX512-VNNI: int8 models run as simulated int8 (fake-quant ops in fp32), "
-                    "slower than their float parents; pass precision='int8-simulated' to silence this")
+    _warn_no_vnni()
     return "int8-simulated"
 
 
-_warned: List[bool] = []  # the no-VNNI warning: once a process
+@functools.lru_cache(maxsize=None)  # once a process
+def _warn_no_vnni() -> None:
+    log.warning("this CPU has no AVX512-VNNI: int8 models run as simulated int8 (fake-quant ops in fp32), "
+                "slower than their float parents; pass precision='int8-simulated' to silence this")
 
 
 def dependencies(model: Model) -> Dict[str, str]:

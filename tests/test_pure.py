@@ -184,7 +184,7 @@ def test_an_int8_model_runs_int8_where_it_can_and_says_so(caplog):
     assert [run_precision(p, f, "paddle", yes) for p in ("fp32", "bf16")] == ["fp32", "bf16"]
     with pytest.raises(RuntimeUnavailableError, match="needs an int8 model.*precision='fp32'"):
         run_precision("int8-simulated", f, "paddle", yes)
-    artifacts._warned.clear()
+    artifacts._warn_no_vnni.cache_clear()
     with caplog.at_level("WARNING", logger="slimocr_zoo"):  # no VNNI: simulated, said once
         assert [run_precision("fp32", q, "paddle", no) for _ in range(2)] == ["int8-simulated"] * 2
     assert [r.message for r in caplog.records if "AVX512-VNNI" in r.message] != [] and len(caplog.records) == 1

@@ -40,13 +40,13 @@ def _augmented(arrays_hw, crop: int, batch: int, rng, spec, scale=None):
     import cv2
     import numpy as np
 
-    from ..ocr.det import normalize
+    from ..ocr.det import det_ratio, normalize
 
     out = []
     for _ in range(batch):
         img = arrays_hw[rng.integers(len(arrays_hw))]
         if scale:
-            s = rng.uniform(*scale) * _inference_scale(img.shape[:2], spec)
+            s = rng.uniform(*scale) * det_ratio(img.shape[:2], spec)
         else:
             s = rng.uniform(0.5, 1.5) * crop / max(img.shape[:2])
         h, w = max(int(img.shape[0] * s), 32), max(int(img.shape[1] * s), 32)
@@ -59,14 +59,6 @@ def _augmented(arrays_hw, crop: int, batch: int, rng, spec, scale=None):
             patch = patch[:, ::-1]
         out.append(normalize(np.ascontiguousarray(patch), spec)[0])
     return np.stack(out)
-
-
-def _inference_scale(hw, spec) -> float:
-    """The factor DB's resize (ocr.det.resize_for_det) applies to an image of this size, before rounding."""
-    side = spec.get("limit_side_len", 960)
-    if spec.get("limit_type", "max") == "max":
-        return side / max(hw) if max(hw) > side else 1.0
-    return side / min(hw) if min(hw) < side else 1.0
 
 
 def _jittered_crops(crops, batch: int, rng, spec, width: str = "fixed"):

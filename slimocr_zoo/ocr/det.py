@@ -26,17 +26,22 @@ class DetResult:
 MAX_SIDE = 4000
 
 
-def resize_for_det(img: np.ndarray, spec: dict):
-    import cv2
-
-    h, w = img.shape[:2]
-    side, multiple = spec.get("limit_side_len", 960), spec.get("multiple", 32)
+def det_ratio(hw, spec: dict) -> float:
+    """The factor DB's resize applies to an image of this (height, width), before rounding."""
+    h, w = hw
+    side = spec.get("limit_side_len", 960)
     if spec.get("limit_type", "max") == "max":
         ratio = side / max(h, w) if max(h, w) > side else 1.0
     else:
         ratio = side / min(h, w) if min(h, w) < side else 1.0
-    cap = spec.get("max_side_limit", MAX_SIDE)
-    ratio = min(ratio, cap / max(h, w)) if max(h, w) * ratio > cap else ratio
+    return min(ratio, spec.get("max_side_limit", MAX_SIDE) / max(h, w))
+
+
+def resize_for_det(img: np.ndarray, spec: dict):
+    import cv2
+
+    h, w = img.shape[:2]
+    ratio, multiple = det_ratio((h, w), spec), spec.get("multiple", 32)
     rh = max(int(round(int(h * ratio) / multiple) * multiple), multiple)
     rw = max(int(round(int(w * ratio) / multiple) * multiple), multiple)
     return cv2.resize(img, (rw, rh)), (rh / h, rw / w)

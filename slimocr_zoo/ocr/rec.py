@@ -68,9 +68,9 @@ def ctc_decode(probs: np.ndarray, charset: List[str]) -> List[RecResult]:
     return out
 
 
-# A batch's width rounded up to a multiple of this (1: PaddleOCR's own widths). Rounding to 32 px was
-# measured to give nothing end to end (v4 rec 41.8 vs 45.1 ms per image, within the run order's
-# effect, which flips it), though a width seen before runs faster (34 against 85 ms, 4 crops)
+# A batch's width rounded up to a multiple of this (1: PaddleOCR's own widths). Rounding to 32 px gave
+# nothing end to end here (the difference flipped with the run order), though a width seen before
+# runs faster than a new one
 WIDTH_STEP = 1
 
 

@@ -92,9 +92,38 @@ def _mul_add_to_scale(block, p: _Params) -> int:
     return n
 
 
-def _scale_into_conv(block, p: _Params) -> int:
+def _bias_then_scale(cons, out: str, param: str):
+    """(add, bias, scale) when ``out`` feeds only ``+ bias`` (per channel), which feeds only a scale
+    op, and ``param`` and the bias are used there only; else None."""
+    users = cons.get(out, [])
+    if len(users) != 1 or users[0].type != "elementwise_add" or users[0].attr("axis") != 1:
+        return None
+    add = users[0]
+    bias = add.input("Y")[0]
+    after = cons.get(add.output("Out")[0], [])
+    if len(after) != 1 or after[0].type != "scale" or len(cons.get(param, [])) != 1 or len(cons.get(bias, [])) != 1:
+        return None
+    return add, bias, after[0]
+
+
+def _fold_scale(block, p: _Params, param: str, add, bias: str, sc) -> bool:
+    """``param`` (a conv's weights, or its int8 weights' per-channel scales) and the bias take the
+    scale op's factor and offset, which is then removed. False when the shapes do not allow it, or
+    when the factor is not positive and ``param`` holds int8 scales."""
     import numpy as np
 
+    w, b = p.value(param), p.value(bias)
+    a, c = np.float32(sc.attr("scale")), np.float32(sc.attr("bias"))
+    if w is None or b is None or b.ndim != 1 or w.shape[0] != b.shape[0]:
+        return False
+    p.set(param, (w * a).astype(w.dtype))
+    p.set(bias, (b * a + c).astype(b.dtype))
+    add._rename_output(add.output("Out")[0], sc.output("Out")[0])
+    block._remove_op(list(block.ops).index(sc))
+    return True
+
+
+def _scale_into_conv(block, p: _Params) -> int:
     n, i = 0, 0
     while i < len(block.ops):  # by index: an Operator object of a removed op must not be touched again
         op = block.ops[i]
@@ -102,57 +131,22 @@ def _scale_into_conv(block, p: _Params) -> int:
         if op.type not in CONVS or ("Bias" in op.input_names and op.input("Bias")):
             continue
         weight = op.input("Filter")[0]
-        cons = _consumers(block)
-        users = cons.get(op.output("Output")[0], [])
-        if len(users) != 1 or users[0].type != "elementwise_add" or users[0].attr("axis") != 1:
-            continue
-        add = users[0]
-        bias = add.input("Y")[0]
-        after = cons.get(add.output("Out")[0], [])
-        if len(after) != 1 or after[0].type != "scale" or len(cons.get(weight, [])) != 1 or len(cons.get(bias, [])) != 1:
-            continue
-        w, b = p.value(weight), p.value(bias)
-        if w is None or b is None or b.ndim != 1 or b.shape[0] != w.shape[0]:
-            continue
-        sc = after[0]
-        a, c = np.float32(sc.attr("scale")), np.float32(sc.attr("bias"))
-        p.set(weight, (w * a).astype(w.dtype))
-        p.set(bias, (b * a + c).astype(b.dtype))
-        add._rename_output(add.output("Out")[0], sc.output("Out")[0])
-        block._remove_op(list(block.ops).index(sc))
-        n += 1
+        found = _bias_then_scale(_consumers(block), op.output("Output")[0], weight)
+        n += bool(found and _fold_scale(block, p, weight, *found))
     return n
 
 
 def _scale_into_dequant(block, p: _Params) -> int:
-    import numpy as np
-
     n, i = 0, 0
     while i < len(block.ops):
         op = block.ops[i]
         i += 1
         if op.type != DEQUANT or len(op.input("Scales")) != 2:
             continue
-        cons = _consumers(block)
-        ch = op.input("Scales")[0]
-        users = cons.get(op.output("Out")[0], [])
-        if len(users) != 1 or users[0].type != "elementwise_add" or users[0].attr("axis") != 1:
-            continue
-        add = users[0]
-        bias = add.input("Y")[0]
-        after = cons.get(add.output("Out")[0], [])
-        if len(after) != 1 or after[0].type != "scale" or len(cons.get(ch, [])) != 1 or len(cons.get(bias, [])) != 1:
-            continue
-        s, b = p.value(ch), p.value(bias)
-        sc = after[0]
-        a, c = np.float32(sc.attr("scale")), np.float32(sc.attr("bias"))
-        if s is None or b is None or b.ndim != 1 or s.size != b.shape[0] or not a > 0:
-            continue  # a negative factor would make a negative int8 scale
-        p.set(ch, (s * a).astype(s.dtype))
-        p.set(bias, (b * a + c).astype(b.dtype))
-        add._rename_output(add.output("Out")[0], sc.output("Out")[0])
-        block._remove_op(list(block.ops).index(sc))
-        n += 1
+        channel_scales = op.input("Scales")[0]
+        found = _bias_then_scale(_consumers(block), op.output("Out")[0], channel_scales)
+        if found and found[2].attr("scale") > 0:  # a negative factor would make a negative int8 scale
+            n += _fold_scale(block, p, channel_scales, *found)
     return n
 
 
