@@ -27,6 +27,8 @@ VARIABLES = {
     "SLIMOCR_ZOO_READ_TIMEOUT": "seconds without a byte before a download retries (default 30)",
     "SLIMOCR_ZOO_RETRIES": "failures without progress before a source is given up (default 3)",
     "SLIMOCR_ZOO_BACKOFF": "first pause between retries in seconds, doubled each time (default 0.5)",
+    "SLIMOCR_ZOO_LITE_MEMORY_MB": "memory the x86 Paddle Lite runtime may hold in predictors, one per input shape, "
+                                  "per model (default 2048; the least recently used shape goes first)",
     "SLIMOCR_ZOO_TRAIN_DEVICE": "where training recipes (qat, distill) run: auto (a GPU when paddle has CUDA and "
                                 "sees one, else the CPU), cpu or gpu",
 }
@@ -101,6 +103,10 @@ def retries() -> int:
 
 def backoff() -> float:
     return _float("SLIMOCR_ZOO_BACKOFF", 0.5)
+
+
+def lite_memory_mb() -> float:
+    return _float("SLIMOCR_ZOO_LITE_MEMORY_MB", 2048.0)
 
 
 def train_device() -> str:

@@ -2,7 +2,9 @@
 through CxxConfig (which has threads) or an x86 ``.nb`` made by opt.
 
 Measured pitfalls this module guards against (../shared/README.md):
-- an x86 predictor must not change input shape: one predictor per shape, kept in a small LRU;
+- an x86 predictor must not change input shape: one predictor per shape, kept in an LRU bounded by
+  memory as well as by count (a PP-OCRv4 detector's predictor at 960x960 holds about 1 GB: sixteen
+  of them took the machine's 23 GB);
 - ``Tensor.numpy()`` is a view the next run overwrites: outputs are copied;
 - ARM ``.nb`` files and fully int8 ``.nb`` files run on x86 and return garbage: refused;
 - numpy 2 silently corrupts tensors: refused.
@@ -13,16 +15,26 @@ import contextlib
 import os
 import sys
 from collections import OrderedDict
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 
 from ..errors import RuntimeUnavailableError
+from .. import settings
 from .libs import lite_version, paddlelite
 from .nbfile import check_program, inspect_nb
 from .opt import x86_nb
 
 MAX_SHAPES = 16
+
+
+def _rss() -> Optional[int]:
+    """This process's resident bytes (Linux), or None where /proc has no statm."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def check_nb_for_x86(path, artifact=None) -> None:
@@ -85,6 +97,10 @@ class LitePredictor:
         else:
             raise RuntimeUnavailableError(f"{art.key}: Paddle Lite cannot run a {art.format!r} artifact")
         self._by_shape: "OrderedDict[tuple, object]" = OrderedDict()
+        self._bytes: "dict[tuple, int]" = {}  # each held predictor's memory, as measured or estimated
+        # Memory freed by an evicted predictor is reused by the next, so RSS alone undercounts it: a
+        # predictor's memory scales with its input's size, and the largest bytes per element seen stands.
+        self._per_element = 0.0
 
     def _create(self):
         lite = self._lite
@@ -101,20 +117,47 @@ class LitePredictor:
         with _quiet_stdout():
             return lite.create_paddle_predictor(config)
 
+    @property
+    def shapes(self) -> List[tuple]:
+        """The input shapes that have a predictor now, least recently used first."""
+        return list(self._by_shape)
+
+    @property
+    def held_bytes(self) -> int:
+        """What the held predictors added to this process's memory, as measured when each was made."""
+        return sum(self._bytes.get(s, 0) for s in self._by_shape)
+
     def _predictor(self, shape):
         p = self._by_shape.get(shape)
-        if p is None:
-            p = self._create()
-            self._by_shape[shape] = p
-            while len(self._by_shape) > MAX_SHAPES:
-                self._by_shape.popitem(last=False)
-        else:
+        if p is not None:
             self._by_shape.move_to_end(shape)
         return p
 
+    def _evict(self) -> None:
+        budget = settings.lite_memory_mb() * 2**20
+        while len(self._by_shape) > 1 and (len(self._by_shape) > MAX_SHAPES or self.held_bytes > budget):
+            shape, _ = self._by_shape.popitem(last=False)
+            self._bytes.pop(shape, None)
+
     def run(self, x: np.ndarray) -> List[np.ndarray]:
         x = np.ascontiguousarray(x, dtype=np.float32)
-        p = self._predictor(tuple(x.shape))
+        shape = tuple(x.shape)
+        p = self._predictor(shape)
+        if p is None:
+            before = _rss()
+            p = self._create()
+            out = self._run(p, x)
+            after = _rss()
+            grew = max(0, after - before) if before is not None and after is not None else 0
+            self._per_element = max(self._per_element, grew / x.size)
+            self._by_shape[shape] = p
+            self._bytes[shape] = max(grew, int(self._per_element * x.size))
+            self._evict()
+            return out
+        return self._run(p, x)
+
+    @staticmethod
+    def _run(p, x) -> List[np.ndarray]:
         p.get_input(0).from_numpy(x)
         p.run()
         return [np.array(p.get_output(i).numpy(), copy=True) for i in range(len(p.get_output_names()))]
