@@ -1,8 +1,9 @@
 """End-to-end OCR per image on this machine: our pipeline (PP-OCRv4 det + v2.0 cls + PP-OCRv4 rec;
 Paddle Inference and Paddle Lite x86) against RapidOCR 1.4.4 (the same models as ONNX, onnxruntime)
 on the same ICDAR 2015 images, same thread count, det at short side >= 736 as RapidOCR does.
-One run alternates per image between our predictors (in this process) and RapidOCR (a worker
-process in .venv-rapid), so both see the same machine state. Goals: the fastest pipeline <= 0.4x
+One run alternates per image between our pipelines and RapidOCR, each in a worker process of its
+own (ours_worker.py; rapid_worker.py in .venv-rapid), so all see the same machine state and none
+shares oneDNN's primitive cache with another (in one process they evicted each other's). Goals: the fastest pipeline <= 0.4x
 RapidOCR's median, fp32 <= 0.7x.
 ``paddle-bf16`` is Paddle Inference with every model in oneDNN bfloat16 (``precision="bf16"``, CPUs
 with AVX512-BF16 or AMX; its accuracy beside fp32's: benchmarks/results/eval-cpu-bf16.json).
@@ -59,17 +60,14 @@ def ours(pipeline, threads: int):
 
 def fastest(pipes: dict, images: list):
     """Each stage's fastest precision among the Paddle Inference pipelines, measured on ``images``
-    (after their warm-up): (the pipeline spec made of them, what was measured)."""
-    from slimocr_zoo.ocr.image import read_image
-
+    (after their warm-up), each in its own process: (the pipeline spec made of them, what was measured)."""
     cands = {k: p for k, p in pipes.items() if PIPELINES[k][0] == "paddle"}
     ms = {k: {} for k in cands}
     for img in images:
-        x = read_image(img)
         for k, o in cands.items():
-            t = o(x).timings
+            t = o(img)
             for st in ("det", "rec", "cls"):
-                ms[k][st] = ms[k].get(st, 0) + t.get(st, 0) / len(images)
+                ms[k][st] = ms[k].get(st, 0) + t.get(f"{st}_ms", 0) / len(images)
     spec, out = {}, {}
     for st in ("det", "rec", "cls"):
         best = min(cands, key=lambda k: ms[k][st])
@@ -78,17 +76,16 @@ def fastest(pipes: dict, images: list):
     return ("paddle", spec), out
 
 
-class Rapid:
-    def __init__(self, threads: int):
-        py = ROOT / ".venv-rapid/bin/python"
-        if not py.exists():
-            subprocess.run([str(ROOT / "scripts/venv-rapid.sh"), str(ROOT / ".venv-rapid")], check=True)
-        self.p = subprocess.Popen([str(py), str(Path(__file__).with_name("rapid_worker.py")), str(threads)],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert json.loads(self.p.stdout.readline())["ready"]
-        v = subprocess.run([str(py), "-c", "from importlib.metadata import version as v; "
-                            "print(v('rapidocr_onnxruntime'), v('onnxruntime'))"], capture_output=True, text=True)
-        self.versions = v.stdout.split()
+class Worker:
+    """A pipeline in a worker process (``ours_worker.py`` in this venv, ``rapid_worker.py`` in
+    .venv-rapid): one image path in, one JSON line of timings out."""
+
+    def __init__(self, argv: list):
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        first = json.loads(self.p.stdout.readline() or '{"error": "the worker died before it was ready"}')
+        self.error = first.get("error")
+        if self.error:
+            self.p.wait(timeout=30)
 
     def __call__(self, path) -> dict:
         self.p.stdin.write(f"{path}\n")
@@ -96,8 +93,26 @@ class Rapid:
         return json.loads(self.p.stdout.readline())
 
     def close(self):
-        self.p.stdin.close()
-        self.p.wait(timeout=30)
+        if self.p.poll() is None:
+            self.p.stdin.close()
+            self.p.wait(timeout=60)
+
+
+def ours_worker(pipeline, threads: int) -> Worker:
+    """``pipeline``: a name of PIPELINES, or (runtime, {stage: (model, precision)})."""
+    spec = PIPELINES[pipeline] if isinstance(pipeline, str) else pipeline
+    return Worker([sys.executable, str(Path(__file__).with_name("ours_worker.py")), json.dumps(spec), str(threads)])
+
+
+class Rapid(Worker):
+    def __init__(self, threads: int):
+        py = ROOT / ".venv-rapid/bin/python"
+        if not py.exists():
+            subprocess.run([str(ROOT / "scripts/venv-rapid.sh"), str(ROOT / ".venv-rapid")], check=True)
+        super().__init__([str(py), str(Path(__file__).with_name("rapid_worker.py")), str(threads)])
+        v = subprocess.run([str(py), "-c", "from importlib.metadata import version as v; "
+                            "print(v('rapidocr_onnxruntime'), v('onnxruntime'))"], capture_output=True, text=True)
+        self.versions = v.stdout.split()
 
 
 def main() -> int:
@@ -116,10 +131,8 @@ def main() -> int:
     if a.runtimes is None and not bf16_supported():
         runtimes.remove("paddle-bf16")
     from slimocr_zoo.data import read_det_labels
-    from slimocr_zoo.ocr.image import read_image
 
     images = [p for p, _ in read_det_labels(SHARED / "data/icdar2015_det/labels.txt")[:n]]
-    from slimocr_zoo import ZooError
 
     runs, versions, choice, skipped = [], None, {}, {}
     for threads in a.threads:
@@ -129,26 +142,27 @@ def main() -> int:
         for rt in runtimes:
             if rt == "paddle-fastest":
                 continue
-            try:
-                pipes[rt] = ours(rt, threads)
-            except ZooError as e:  # e.g. the int8 models not built here: said, the run goes on
-                skipped[rt] = str(e).splitlines()[0]
+            w = ours_worker(rt, threads)
+            if w.error:
+                skipped[rt] = w.error
+            else:
+                pipes[rt] = w
         for img in images[:2]:  # warm-up: shape caches, first-run allocations, both sides
             rapid(img)
             for o in pipes.values():
-                o(read_image(img))
+                o(img)
         if "paddle-fastest" in runtimes:
             spec, choice[threads] = fastest(pipes, images[2:12])
-            pipes["paddle-fastest"] = ours(spec, threads)
+            pipes["paddle-fastest"] = ours_worker(spec, threads)
             for img in images[:2]:
-                pipes["paddle-fastest"](read_image(img))
+                pipes["paddle-fastest"](img)
         got = {rt: [] for rt in [*pipes, "rapidocr"]}
-        for img in images:  # alternating per image
+        for img in images:  # alternating per image, one process each: only one works at a time
             got["rapidocr"].append(rapid(img))
             for rt, o in pipes.items():
-                res = o(img)
-                got[rt].append({"total_ms": res.timings["total"], "boxes": res.boxes_found,
-                                **{f"{k}_ms": v for k, v in res.timings.items() if k != "total"}})
+                got[rt].append(o(img))
+        for o in pipes.values():
+            o.close()
         rapid.close()
         for who, xs in got.items():
             tot = [x["total_ms"] for x in xs]
@@ -172,7 +186,7 @@ def main() -> int:
     md += "\n".join(f"| {r['who']} | {r['threads']} | " + " | ".join(
         f"{r['stages_mean_ms'][s]:.1f}" if s in r["stages_mean_ms"] else "" for s in k) + " |" for r in runs)
     md += (f"\n\n{n} ICDAR 2015 test images (1280x720), det at short side >= 736, cls and rec on every box, "
-           "alternating per image between the pipelines. Goals: the fastest pipeline <= 0.4x RapidOCR's median, "
+           "alternating per image between the pipelines, each in a process of its own. Goals: the fastest pipeline <= 0.4x RapidOCR's median, "
            "fp32 (paddle) <= 0.7x.")
     for threads, c in choice.items():
         md += (f"\n\npaddle-fastest at {threads} thread(s), chosen in this run on images 3-12 (mean stage ms): " +
