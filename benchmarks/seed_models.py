@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 import slimocr_zoo  # noqa: E402
 from slimocr_zoo import eval as ev  # noqa: E402
 from slimocr_zoo.files import sha256_of, write_atomic  # noqa: E402
+from slimocr_zoo.metrics import paired_interval  # noqa: E402
 from slimocr_zoo.report import float_root  # noqa: E402
 from slimocr_zoo.results import environment  # noqa: E402
 
@@ -62,7 +63,7 @@ def main():
                 row["boxes_on_img_2_lite_x86"] = len(slimocr_zoo.load(mid, artifact="nb-x86", **kw)(img))
             r = ev.eval_det(mid, a.data, "paddle", limit=a.limit, quiet=True, artifact=paddle_art, mirror=a.mirror)
             row["hmean"] = r["metrics"]["hmean"]
-            row["eval"] = {k: r[k] for k in ("dataset", "metrics", "runtime", "threads")}
+            row["eval"] = {k: r[k] for k in ("dataset", "metrics", "runtime", "threads", "per_item")}
             steps = [x.name for x in m.artifacts if x.intermediate and x.format == "paddle"]
             for step in steps:  # e.g. pruned, before its fine-tuning: what the sensitivity budget gave
                 r = ev.eval_det(mid, a.data, "paddle", limit=a.limit, quiet=True, artifact=step, mirror=a.mirror)
@@ -72,7 +73,7 @@ def main():
             if not synthetic:
                 r = ev.eval_rec(mid, a.data, "paddle", limit=REC_SCORED, quiet=True, artifact=paddle_art, mirror=a.mirror)
                 row["accuracy"] = r["metrics"]["accuracy"]
-                row["eval"] = {k: r[k] for k in ("dataset", "metrics", "runtime", "threads")}
+                row["eval"] = {k: r[k] for k in ("dataset", "metrics", "runtime", "threads", "per_item")}
         rows.append(row)
         print(f"{mid}: {row.get('hmean', row.get('accuracy', '-'))}", file=sys.stderr)
     e2e = []
@@ -115,7 +116,12 @@ def table(doc) -> str:
         value = score[r["model"]]
         measured = f"{value * 100:.2f}" if value is not None else "synthetic: none"
         if value is not None and root != r["model"] and score.get(root) is not None:
-            measured += f" ({(value - score[root]) * 100:+.2f})"
+            measured += f" ({(value - score[root]) * 100:+.2f}"
+            items = {x["model"]: (x.get("eval") or {}).get("per_item") for x in doc["rows"]}
+            if items.get(root) and items.get(r["model"]):  # how sure: a paired bootstrap over the same items
+                lo, hi = paired_interval(items[root], items[r["model"]])
+                measured += f", 95% {lo * 100:+.2f} to {hi * 100:+.2f}"
+            measured += ")"
         measured += "".join(f" ({k}: {v * 100:.2f})" for k, v in r.get("intermediate_hmean", {}).items())
         b = r.get("build") or {}
         built = f"{b['recipe']} ({b['seconds'] / 60:.1f} min)" if b.get("seconds") else b.get("recipe", "downloaded")
@@ -126,7 +132,7 @@ def table(doc) -> str:
     text = tabulate(out, headers=["model", "runs as", "built here by (its recipe alone)", "paddle MB (measured)",
                                   "arm .nb MB (measured)",
                                   f"det hmean / rec accuracy % (measured, ICDAR 2015: {dets[0]['eval']['dataset']['items']} "
-                                  f"images / word crops 0-{REC_SCORED - 1}; vs float)",
+                                  f"images / word crops 0-{REC_SCORED - 1}; vs float, with its paired 95% bootstrap interval)",
                                   "acc % (REPORTED, seed)", "ms (REPORTED, seed, SD855)"],
                     tablefmt="github", disable_numparse=True)
     found = {e["config"]: e["words_found"] for e in doc.get("e2e", [])}

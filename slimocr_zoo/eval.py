@@ -9,7 +9,7 @@ from typing import List, Optional, Sequence
 from .api import load, pipeline
 from .data import DET_SET, REC_SET, read_det_labels, read_rec_labels
 from .errors import ZooError
-from .metrics import det_image_counts, det_metrics, e2e_image_counts, rec_metrics
+from .metrics import det_image_counts, det_metrics, e2e_image_counts, rec_correct, rec_metrics
 from .registry import get_registry
 from .results import dataset_record, header, model_record
 
@@ -40,6 +40,7 @@ def eval_det(model_id, data_dir, runtime="paddle", threads=None, limit=None, qui
         counts.append(det_image_counts(gt, found.boxes))
     return {"task": "det", "model": model_record(m), "runtime": runtime, "threads": m.stage.predictor.threads,
             "dataset": dataset_record(labels_path, len(items)), "metrics": det_metrics(counts),
+            "per_item": [list(c) for c in counts],  # (matched, gt, det) per image: for paired intervals
             "seconds": round(time.perf_counter() - t0, 2)}
 
 
@@ -56,6 +57,7 @@ def eval_rec(model_id, data_dir, runtime="paddle", threads=None, limit=None, qui
         preds += [r.text for r in m.stage(crops)]
     return {"task": "rec", "model": model_record(m), "runtime": runtime, "threads": m.stage.predictor.threads,
             "dataset": dataset_record(labels_path, len(items)), "metrics": rec_metrics(preds, [t for _, t in items]),
+            "per_item": rec_correct(preds, [t for _, t in items]),  # 1: read right, per crop
             "seconds": round(time.perf_counter() - t0, 2)}
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import string
 from typing import Dict, List, Sequence, Tuple
 
+import numpy as np
+
 IOU = 0.5
 DONT_CARE_OVERLAP = 0.5
 
@@ -67,6 +69,27 @@ def det_metrics(counts: Sequence[Tuple[int, int, int]]) -> Dict[str, float]:
     return {"precision": precision, "recall": recall, "hmean": hmean, "matched": m, "gt": g, "det": d}
 
 
+def paired_interval(a: Sequence, b: Sequence, n: int = 2000, seed: int = 0, level: float = 0.95) -> Tuple[float, float]:
+    """How sure a difference of two models' scores on the same items is: the ``level`` interval of
+    score(b) - score(a) over ``n`` resamples of the items (paired: both models on the same resample).
+    Items are det (matched, gt, det) counts -> hmean, or rec 0/1 correctness -> accuracy."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or not len(a):
+        raise ValueError(f"paired scores need the same items: {a.shape} and {b.shape}")
+    idx = np.random.default_rng(seed).integers(0, len(a), size=(n, len(a)))
+
+    def score(x):
+        if x.ndim == 1:  # correctness per crop
+            return x[idx].mean(axis=1)
+        m, g, d = (x[:, i][idx].sum(axis=1) for i in range(3))
+        r, p = np.divide(m, g, out=np.zeros_like(m), where=g > 0), np.divide(m, d, out=np.zeros_like(m), where=d > 0)
+        return np.divide(2 * p * r, p + r, out=np.zeros_like(m), where=p + r > 0)
+
+    diff = score(b) - score(a)
+    lo, hi = np.quantile(diff, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
 def alnum(text: str) -> str:
     return "".join(c for c in text if c in string.digits + string.ascii_letters).lower()
 
@@ -80,6 +103,11 @@ def rec_metrics(preds: Sequence[str], labels: Sequence[str]) -> Dict[str, float]
     ned = sum(Levenshtein.normalized_distance(p.replace(" ", ""), t.replace(" ", "")) for p, t in zip(preds, labels))
     return {"accuracy": exact / n if n else 0.0, "accuracy_alnum_nocase": loose / n if n else 0.0,
             "norm_edit_similarity": 1 - ned / n if n else 0.0, "n": n}
+
+
+def rec_correct(preds: Sequence[str], labels: Sequence[str]) -> List[int]:
+    """1 where a reading is exactly right (spaces aside, as ``accuracy``), per crop."""
+    return [int(p.replace(" ", "") == t.replace(" ", "")) for p, t in zip(preds, labels)]
 
 
 def e2e_image_counts(gt: List[dict], lines) -> Tuple[int, int]:

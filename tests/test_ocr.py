@@ -275,6 +275,9 @@ def test_eval_cli_writes_results(tmp_path, shared_models):
     assert det["model"]["files"]["params"] == slimocr_zoo.info("MobileNetV3_DB").artifact("paddle").files[1].sha256
     assert 0 < det["metrics"]["hmean"] <= 1 and det["dataset"]["items"] == 6 and len(det["dataset"]["labels_sha256"]) == 64
     assert rec["metrics"]["n"] == 6 and rec["metrics"]["accuracy"] > 0.5
+    # per item, for paired intervals: the same sums as the metrics
+    assert len(det["per_item"]) == 6 and sum(c[0] for c in det["per_item"]) == det["metrics"]["matched"]
+    assert sum(rec["per_item"]) / 6 == rec["metrics"]["accuracy"]
     assert doc["environment"]["paddlepaddle"] == "2.6.2" and doc["date"].startswith("20")
     assert "hmean" in r.stdout
 

@@ -201,3 +201,24 @@ def test_op_times_sum_per_op_type_and_run():
     got = op_times({"traceEvents": ev}, runs=2)
     assert list(got) == ["fused_conv2d", "relu"]
     assert got["fused_conv2d"] == {"ms": 2.0, "calls": 1, "share": 0.8} and got["relu"]["ms"] == 0.5
+
+
+def test_paired_interval_says_how_sure_a_difference_is():
+    from slimocr_zoo.metrics import det_metrics, paired_interval
+
+    rng = np.random.default_rng(1)
+    base = [(int(m), int(g), int(d)) for g, d in rng.integers(1, 8, size=(300, 2)) for m in [rng.integers(0, min(g, d) + 1)]]
+    assert paired_interval(base, base) == (0.0, 0.0)  # the same model: no difference at all
+    better = [(min(m + 1, g, d), g, d) for m, g, d in base]
+    lo, hi = paired_interval(base, better)
+    gain = det_metrics(better)["hmean"] - det_metrics(base)["hmean"]
+    assert 0 < lo < gain < hi  # paired: a small gain on every image is sure
+    noisy = [(max(0, m + int(s)), g, d) if 0 <= m + s <= min(g, d) else (m, g, d)
+             for (m, g, d), s in zip(base, rng.choice([-1, 1], size=300))]
+    lo, hi = paired_interval(base, noisy)
+    assert lo < 0 < hi  # as many images better as worse: not sure either way
+    rec_a, rec_b = [1] * 50 + [0] * 50, [1] * 60 + [0] * 40
+    lo, hi = paired_interval(rec_a, rec_b)
+    assert 0 < lo < 0.10 < hi  # accuracy from 0/1 per crop
+    with pytest.raises(ValueError, match="same items"):
+        paired_interval(base, base[:10])
