@@ -309,9 +309,10 @@ def test_distill_brings_a_pruned_detector_back_towards_its_teacher(tmp_path):
     spec = {**det.input, "limit_side_len": 320}
     arts = {"tiny_pruned": [_built("tiny_pruned", "paddle", pruned)], "tiny_distilled": [
         _built("tiny_distilled", "paddle", distill),
-        _built("tiny_distilled", "const", {**distill, "schedule": "constant", "iterations": 2})]}
-    arts["tiny_distilled"][0]["files"].append({"path": "built/tiny_distilled/paddle/distill.json"})
-    arts["tiny_distilled"][1]["files"].append({"path": "built/tiny_distilled/const/distill.json"})
+        _built("tiny_distilled", "const", {**distill, "schedule": "constant", "iterations": 2}),
+        _built("tiny_distilled", "ema", {**distill, "schedule": "constant", "iterations": 2, "ema": 0.5})]}
+    for a in arts["tiny_distilled"]:
+        a["files"].append({"path": f"built/tiny_distilled/{a['name']}/distill.json"})
     _user_manifest(tmp_path, [{"id": i, "task": "det", "family": "test", "description": "test", "input": spec,
                                "postprocess": det.postprocess, "artifacts": arts[i]}
                               for i, r in (("tiny_pruned", pruned), ("tiny_distilled", distill))])
@@ -331,8 +332,35 @@ def test_distill_brings_a_pruned_detector_back_towards_its_teacher(tmp_path):
     # cosine: the last step ran at a rate near 0 (the rate reaches the program the executor runs)
     log = json.loads(student.files["distill.json"].read_text())
     assert log["schedule"] == "cosine" and 0 < log["last_learning_rate"] < 0.01 * 1e-4
-    assert json.loads(build("tiny_distilled", "const").files["distill.json"].read_text())["last_learning_rate"] == 1e-4
+    const = build("tiny_distilled", "const")
+    assert json.loads(const.files["distill.json"].read_text())["last_learning_rate"] == 1e-4
+    # ema: the same two steps (same seed), saved as the average of the weights along the way, so
+    # nearer the start than the last step's, and not equal to it
+    ema = build("tiny_distilled", "ema")
+    assert json.loads(ema.files["distill.json"].read_text())["ema"] == 0.5
+    w0, w2, avg = (_weights(m) for m in (before, const, ema))
+    moved = [n for n in w0 if not np.array_equal(w0[n], w2[n])]
+    assert moved and all(not np.array_equal(avg[n], w2[n]) for n in moved)
+    dist = lambda a: sum(float(np.abs(a[n] - w0[n]).sum()) for n in moved)  # noqa: E731
+    assert 0 < dist(avg) < dist(w2)
     assert not [t for t in _op_types(student.files["inference.pdmodel"]) if "quant" in t]  # float: no quantization
+
+
+def _weights(m) -> dict:
+    """A paddle artifact's persistable float arrays by name."""
+    import paddle
+
+    paddle.enable_static()
+    try:
+        exe, scope = paddle.static.Executor(paddle.CPUPlace()), paddle.static.Scope()
+        with paddle.static.scope_guard(scope):
+            prog, params = m.program_files()
+            program, _, _ = paddle.static.load_inference_model(str(prog.parent), exe, model_filename=prog.name,
+                                                               params_filename=params.name)
+            return {v.name: np.array(scope.find_var(v.name).get_tensor()) for v in program.list_vars()
+                    if v.persistable and v.name not in ("feed", "fetch") and scope.find_var(v.name) is not None}
+    finally:
+        paddle.disable_static()
 
 
 def _tiny_cls_quant(tmp_path, **extra):

@@ -28,7 +28,7 @@ log = logging.getLogger("slimocr_zoo")
 
 DEFAULTS = {"iterations": 300, "batch": 4, "crop": 640, "learning_rate": 1e-5, "seed": 0, "augment": True,
             "quantizable_op_type": ["conv2d", "depthwise_conv2d"], "algo": "hist", "hist_percent": 0.9999,
-            "skip": [], "loss": "mse", "schedule": "constant", "rec_width": "fixed", "det_scale": None}
+            "skip": [], "loss": "mse", "schedule": "constant", "rec_width": "fixed", "det_scale": None, "ema": None}
 QUANT = {"weight_quantize_type": "channel_wise_abs_max", "activation_quantize_type": "moving_average_abs_max",
          "onnx_format": False}
 
@@ -174,6 +174,35 @@ def _copy_scales(ptq_prog, ptq_scope, scope, place) -> int:
     return n
 
 
+class _Average:
+    """An exponential moving average of the trained weights (``ema``: its decay, e.g. 0.99: about the
+    last 100 steps). Each step's weights carry the noise of one small batch of crops; their average
+    carries less. Early steps weigh more (decay min(ema, (1 + t) / (10 + t))), so the start is not
+    the float parent's weights."""
+
+    def __init__(self, scope, names, decay: float, place):
+        import numpy as np
+
+        self.scope, self.decay, self.place, self.t = scope, float(decay), place, 0
+        self.avg = {n: np.array(scope.find_var(n).get_tensor(), dtype=np.float64) for n in names
+                    if scope.find_var(n) is not None}
+
+    def update(self) -> None:
+        import numpy as np
+
+        d = min(self.decay, (1 + self.t) / (10 + self.t))
+        self.t += 1
+        for n, a in self.avg.items():
+            a *= d
+            a += (1 - d) * np.array(self.scope.find_var(n).get_tensor())
+
+    def install(self) -> None:
+        import numpy as np
+
+        for n, a in self.avg.items():
+            self.scope.find_var(n).get_tensor().set(a.astype(np.float32), self.place)
+
+
 def _place(paddle):
     """A GPU when asked or, by default, when this paddle has CUDA and sees one; else the CPU."""
     from ..settings import train_device
@@ -241,7 +270,7 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
             # again at tmp_0 in each process, and an exported program has its own tmp_0, tmp_1... (PP-OCRv4):
             # sharing a name, the loss overwrote the model's activations (NaN gradients, SIGSEGV)
             with paddle.static.program_guard(program, startup), paddle.utils.unique_name.guard("distill_"):
-                _trainable(block, paddle, set(feeds))
+                made = _trainable(block, paddle, set(feeds))
                 out = block.var(fetches[0].name)
                 test = program.clone(for_test=True)
                 target = paddle.static.data("teacher_map", shape=[-1] * len(out.shape), dtype="float32")
@@ -273,6 +302,7 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
             sched = None if isinstance(lr, (int, float)) else lr
             if sched is not None:  # the executor feeds the rate from the program it runs: the quantized one too
                 run_prog.lr_scheduler = sched
+            ema = _Average(scope, made, cfg["ema"], place) if cfg["ema"] else None
             losses, t0 = [], time.perf_counter()
             bar = tqdm(range(cfg["iterations"]), desc=f"{kind} {art.model_id}", disable=True if quiet else None,
                        leave=False, file=console())
@@ -280,12 +310,16 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
                 x = _batch(task, images, cfg, rng, spec, cfg["batch"]) if cfg["augment"] else fixed[it % len(fixed)]
                 (lv,) = exe.run(run_prog, feed={x_name: x, "teacher_map": teacher_map(x)}, fetch_list=[loss.name])
                 losses.append(float(np.asarray(lv).reshape(-1)[0]))
+                if ema is not None:
+                    ema.update()
                 if sched is not None:
                     sched.step()
                 bar.set_postfix(loss=f"{losses[-1]:.2e}")
                 if bar.disable and not quiet:  # no terminal (CI, a log): a line every tenth instead of a bar
                     _tenth_line(kind, art, it + 1, cfg["iterations"], losses, time.perf_counter() - t0)
             seconds = time.perf_counter() - t0
+            if ema is not None:  # what is checked and saved: the average, not the last noisy step
+                ema.install()
             last_lr = float(np.array(scope.find_var(sched._var_name).get_tensor()).reshape(-1)[0]) if sched else lr
             # a check batch; for QAT this run also computes the weights' scales that the freeze pass reads
             x = _batch(task, images, cfg, rng, spec, 1) if cfg["augment"] else fixed[0]
@@ -304,7 +338,7 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
     doc = {"kind": kind, "teacher": f"{teacher.id}/{teacher.artifact.name}", "iterations": cfg["iterations"],
            "device": str(place), "schedule": cfg["schedule"], "last_learning_rate": last_lr,
            "seconds": round(seconds, 1), "seconds_per_iteration": round(seconds / len(losses), 2) if losses else None,
-           "scales_from_ptq": copied, "check_batch_mse": check, "loss_by_tenth": curve}
+           "ema": cfg["ema"], "scales_from_ptq": copied, "check_batch_mse": check, "loss_by_tenth": curve}
     (staging / f"{kind}.json").write_text(json.dumps(doc, indent=1))
     log.info("%s %s: %d iterations in %.0f s, loss by tenth %s", kind, art.key, cfg["iterations"], seconds,
              " ".join(f"{v:.3g}" for v in curve))
