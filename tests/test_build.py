@@ -261,6 +261,8 @@ def test_qat_distills_a_quantized_student(tmp_path, capfd):
             _built("tiny_qat", "qat0_skip", {**qat, "iterations": 0, "skip": ["conv2d_40.w_0"]})]
     arts.append(_built("tiny_qat", "qat_cos", {**qat, "iterations": 4, "schedule": "cosine"}))
     arts[-1]["files"].append({"path": "built/tiny_qat/qat_cos/qat.json"})  # the training log, installed with it
+    arts.append(_built("tiny_qat", "qat_sel", {**qat, "iterations": 4, "select_every": 2}, precision="int8"))
+    arts[-1]["files"].append({"path": "built/tiny_qat/qat_sel/qat.json"})
     _user_manifest(tmp_path, [{"id": "tiny_qat", "task": "det", "family": "test", "description": "test",
                                "input": {**det.input, "limit_side_len": 320}, "postprocess": det.postprocess,
                                "artifacts": arts}])
@@ -289,6 +291,26 @@ def test_qat_distills_a_quantized_student(tmp_path, capfd):
     assert mse(q) < mse(q0)  # trained towards the teacher
     log = json.loads(build("tiny_qat", "qat_cos").files["qat.json"].read_text())
     assert 0 < log["last_learning_rate"] < 0.2 * 5e-5  # the cosine rate reached the quantized program run
+    # select_every: checkpoints scored in the training program; the export scores what the chosen one did
+    sel = build("tiny_qat", "qat_sel")
+    log = json.loads(sel.files["qat.json"].read_text())
+    assert [c["iteration"] for c in log["checkpoints"]] == [2, 4]
+    chosen = max(log["checkpoints"], key=lambda c: (c["hmean"], c["iteration"]))
+    assert log["chosen"] == chosen["iteration"] and 0 < chosen["hmean"] <= 1
+    from slimocr_zoo.metrics import det_image_counts, det_metrics
+    from slimocr_zoo.ocr.det import postprocess, preprocess
+    from slimocr_zoo.ocr.image import read_image
+
+    calib_set = calibration_set(calib, ptq.entry)
+    simulated = slimocr_zoo.load("tiny_qat", artifact="qat_sel", precision="int8-simulated").stage.predictor
+    counts = []
+    for path, gt in zip(calib_set.items, calib_set.labels):  # as training scored it: the parent's input spec
+        img = read_image(path)
+        prob = simulated.run(preprocess(img, teacher.entry.input)[0])[0][0, 0]
+        counts.append(det_image_counts(gt, postprocess(prob, img.shape[:2], teacher.entry.postprocess)[0]))
+    got = det_metrics(counts)  # Paddle Inference's fused kernels against the executor's: a box at the edge may flip
+    assert abs(got["matched"] - chosen["matched"]) <= 1 and abs(got["det"] - chosen["det"]) <= 1
+    assert got["gt"] == chosen["gt"]
     ops = _op_types(trained.files["inference.pdmodel"])
     assert {"fake_quantize_moving_average_abs_max", "fake_channel_wise_dequantize_max_abs"} <= ops
     assert len(trained(SHARED / "data/icdar2015_det/images/img_394.jpg")) >= 1  # loads and runs as a model

@@ -28,7 +28,8 @@ log = logging.getLogger("slimocr_zoo")
 
 DEFAULTS = {"iterations": 300, "batch": 4, "crop": 640, "learning_rate": 1e-5, "seed": 0, "augment": True,
             "quantizable_op_type": ["conv2d", "depthwise_conv2d"], "algo": "hist", "hist_percent": 0.9999,
-            "skip": [], "loss": "mse", "schedule": "constant", "rec_width": "fixed", "det_scale": None, "ema": None}
+            "skip": [], "loss": "mse", "schedule": "constant", "rec_width": "fixed", "det_scale": None, "ema": None,
+            "select_every": None}
 QUANT = {"weight_quantize_type": "channel_wise_abs_max", "activation_quantize_type": "moving_average_abs_max",
          "onnx_format": False}
 
@@ -174,6 +175,21 @@ def _copy_scales(ptq_prog, ptq_scope, scope, place) -> int:
     return n
 
 
+def _det_metrics(exe, program, x_name, out_name, images, labels, spec, post_spec) -> dict:
+    """The training student's hmean on the calibration images (their labels are used for this choice
+    only): each image as at inference, through the program being trained (fake-quant ops and all)."""
+    from ..metrics import det_image_counts, det_metrics
+    from ..ocr.det import postprocess, preprocess
+
+    counts = []
+    for img, gt in zip(images, labels):
+        x, _ = preprocess(img, spec)
+        prob = exe.run(program, feed={x_name: x}, fetch_list=[out_name])[0][0, 0]
+        boxes, _ = postprocess(prob, img.shape[:2], post_spec)
+        counts.append(det_image_counts(gt, boxes))
+    return det_metrics(counts)
+
+
 class _Average:
     """An exponential moving average of the trained weights (``ema``: its decay, e.g. 0.99: about the
     last 100 steps). Each step's weights carry the noise of one small batch of crops; their average
@@ -303,6 +319,13 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
             if sched is not None:  # the executor feeds the rate from the program it runs: the quantized one too
                 run_prog.lr_scheduler = sched
             ema = _Average(scope, made, cfg["ema"], place) if cfg["ema"] else None
+            every = cfg["select_every"]
+            if every and task != "det":
+                raise BuildError(f"{art.key}: select_every scores detectors (hmean on the calibration images)")
+            picks, best = [], None  # (iteration, hmean) of each checkpoint; the best one's weights
+
+            def score():
+                return _det_metrics(exe, test, x_name, out.name, images, calib.labels, spec, student.entry.postprocess)
             losses, t0 = [], time.perf_counter()
             bar = tqdm(range(cfg["iterations"]), desc=f"{kind} {art.model_id}", disable=True if quiet else None,
                        leave=False, file=console())
@@ -315,11 +338,22 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
                 if sched is not None:
                     sched.step()
                 bar.set_postfix(loss=f"{losses[-1]:.2e}")
+                if every and ((it + 1) % every == 0 or it + 1 == cfg["iterations"]):
+                    if ema is not None:
+                        raise BuildError(f"{art.key}: choose one of ema and select_every")
+                    picks.append({"iteration": it + 1, **{k: v for k, v in score().items() if k != "precision"}})
+                    if best is None or picks[-1]["hmean"] >= best[0]:
+                        best = (picks[-1]["hmean"], {n: np.array(scope.find_var(n).get_tensor()) for n in made})
+                    log.info("%s %s: step %d scores hmean %.4f on the calibration images", kind, art.key,
+                             picks[-1]["iteration"], picks[-1]["hmean"])
                 if bar.disable and not quiet:  # no terminal (CI, a log): a line every tenth instead of a bar
                     _tenth_line(kind, art, it + 1, cfg["iterations"], losses, time.perf_counter() - t0)
             seconds = time.perf_counter() - t0
             if ema is not None:  # what is checked and saved: the average, not the last noisy step
                 ema.install()
+            if best is not None:  # the checkpoint that scored best on the calibration images
+                for n, v in best[1].items():
+                    scope.find_var(n).get_tensor().set(v, place)
             last_lr = float(np.array(scope.find_var(sched._var_name).get_tensor()).reshape(-1)[0]) if sched else lr
             # a check batch; for QAT this run also computes the weights' scales that the freeze pass reads
             x = _batch(task, images, cfg, rng, spec, 1) if cfg["augment"] else fixed[0]
@@ -338,7 +372,9 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
     doc = {"kind": kind, "teacher": f"{teacher.id}/{teacher.artifact.name}", "iterations": cfg["iterations"],
            "device": str(place), "schedule": cfg["schedule"], "last_learning_rate": last_lr,
            "seconds": round(seconds, 1), "seconds_per_iteration": round(seconds / len(losses), 2) if losses else None,
-           "ema": cfg["ema"], "scales_from_ptq": copied, "check_batch_mse": check, "loss_by_tenth": curve}
+           "ema": cfg["ema"], "scales_from_ptq": copied,
+           "checkpoints": picks,
+           "chosen": max(picks, key=lambda p: (p["hmean"], p["iteration"]))["iteration"] if picks else None, "check_batch_mse": check, "loss_by_tenth": curve}
     (staging / f"{kind}.json").write_text(json.dumps(doc, indent=1))
     log.info("%s %s: %d iterations in %.0f s, loss by tenth %s", kind, art.key, cfg["iterations"], seconds,
              " ".join(f"{v:.3g}" for v in curve))
