@@ -63,7 +63,7 @@ def test_lite_outputs_are_copies_and_shapes_do_not_mix(loaded):
 def test_lite_predictors_are_bounded_by_memory_not_only_by_count(loaded, monkeypatch):
     """One x86 Lite predictor per input shape, and a big shape's predictor holds ~1 GB (PP-OCRv4 det at
     960x960): sixteen of them, the count bound alone, took the machine's 23 GB in `make perf`."""
-    from slimocr_zoo.runtime.lite import _rss
+    from slimocr_zoo.runtime.lite import allocated_bytes
 
     pred = loaded("ch_ppocr_mobile_v2.0_cls", "lite", threads=1).stage.predictor
     rng = np.random.default_rng(0)
@@ -72,12 +72,12 @@ def test_lite_predictors_are_bounded_by_memory_not_only_by_count(loaded, monkeyp
     one = pred.held_bytes
     assert one > 2**20  # measured, not zero
     monkeypatch.setenv("SLIMOCR_ZOO_LITE_MEMORY_MB", str(2.5 * one / 2**20))
-    start = _rss()
+    start = allocated_bytes()
     for w in range(200, 200 + 12 * 16, 16):
         pred.run(rng.random((1, 3, 48, w), np.float32))
         assert pred.held_bytes <= 2.5 * one * 1.5 or len(pred.shapes) == 1
     assert 1 <= len(pred.shapes) < 6  # the count bound (16) alone would hold all 13
-    assert _rss() - start < 8 * one  # memory stays bounded as new shapes keep coming
+    assert allocated_bytes() - start < 8 * one  # memory stays bounded as new shapes keep coming
     assert np.allclose(pred.run(first)[0], want, atol=1e-6)  # an evicted shape comes back right
 
 
