@@ -82,7 +82,8 @@ def main():
             continue  # synthetic recognizer weights read nothing
         r = ev.eval_e2e(c.id, a.data, "paddle", limit=a.limit, quiet=True, mirror=a.mirror, long_build=True)
         e2e.append({"config": c.id, "det": c.det, "rec": c.rec, "baseline": c.baseline,
-                    "words_found": r["metrics"]["words_found"], "eval": {k: r[k] for k in ("dataset", "metrics")}})
+                    "words_found": r["metrics"]["words_found"],
+                    "eval": {k: r[k] for k in ("dataset", "metrics", "per_item")}})
         print(f"config {c.id}: words found {e2e[-1]['words_found']}", file=sys.stderr)
     doc = {"kind": "seed-models", "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "command": "python benchmarks/seed_models.py " + " ".join(sys.argv[1:]), "environment": environment(),
@@ -137,10 +138,23 @@ def table(doc) -> str:
                     tablefmt="github", disable_numparse=True)
     found = {e["config"]: e["words_found"] for e in doc.get("e2e", [])}
     if found:
-        text += "\n\n" + tabulate([[e["config"], e["det"], e["rec"], f"{e['words_found'] * 100:.2f}" + (
-            f" ({(e['words_found'] - found[e['baseline']]) * 100:+.2f})" if e.get("baseline") in found else "")]
-            for e in doc["e2e"]], headers=["row", "det", "rec", "end-to-end words found % (measured; vs its baseline row)"],
-            tablefmt="github", disable_numparse=True)
+        items = {e["config"]: (e.get("eval") or {}).get("per_item") for e in doc["e2e"]}
+
+        def versus(e):
+            b = e.get("baseline")
+            if b not in found or b == e["config"]:
+                return ""
+            out = f" ({(e['words_found'] - found[b]) * 100:+.2f}"
+            if items.get(b) and items.get(e["config"]):
+                lo, hi = paired_interval(items[b], items[e["config"]])
+                out += f", 95% {lo * 100:+.2f} to {hi * 100:+.2f}"
+            return out + ")"
+
+        text += "\n\n" + tabulate([[e["config"], e["det"], e["rec"], f"{e['words_found'] * 100:.2f}" + versus(e)]
+                                   for e in doc["e2e"]],
+                                  headers=["row", "det", "rec", "end-to-end words found % (measured; vs its baseline row, "
+                                           "with its paired 95% bootstrap interval)"],
+                                  tablefmt="github", disable_numparse=True)
     return (text + f"\n\n{doc['date']}, `{doc['command']}`: {env['processor']}, paddlepaddle {env.get('paddlepaddle')}, "
             f"paddlelite {env.get('paddlelite')}, slimocr_zoo {env['slimocr_zoo']}.")
 

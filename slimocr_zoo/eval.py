@@ -69,13 +69,15 @@ def eval_e2e(config, data_dir, runtime="paddle", threads=None, limit=None, quiet
     ocr = pipeline(det=c.det, rec=c.rec, cls=c.cls, runtime=runtime, threads=threads, quiet=quiet, **load_kw)
     refuse_synthetic(*ocr.models)
     found = total = 0
-    t0 = time.perf_counter()
+    per_item, t0 = [], time.perf_counter()
     for img_path, gt in _progress(items, f"e2e {c.det}+{c.rec} [{runtime}]", quiet):
         f, n = e2e_image_counts(gt, ocr(img_path).lines)
         found, total = found + f, total + n
+        per_item.append([f, n])
     return {"task": "e2e", "models": [model_record(m) for m in ocr.models], "runtime": runtime,
             "dataset": dataset_record(labels_path, len(items)),
             "metrics": {"words_found": found / total if total else 0.0, "found": found, "words": total},
+            "per_item": per_item,  # (found, words) per image: for paired intervals
             "seconds": round(time.perf_counter() - t0, 2)}
 
 

@@ -72,7 +72,8 @@ def det_metrics(counts: Sequence[Tuple[int, int, int]]) -> Dict[str, float]:
 def paired_interval(a: Sequence, b: Sequence, n: int = 2000, seed: int = 0, level: float = 0.95) -> Tuple[float, float]:
     """How sure a difference of two models' scores on the same items is: the ``level`` interval of
     score(b) - score(a) over ``n`` resamples of the items (paired: both models on the same resample).
-    Items are det (matched, gt, det) counts -> hmean, or rec 0/1 correctness -> accuracy."""
+    Items are det (matched, gt, det) counts -> hmean, e2e (found, words) -> words found, or rec 0/1
+    correctness -> accuracy."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or not len(a):
         raise ValueError(f"paired scores need the same items: {a.shape} and {b.shape}")
@@ -81,6 +82,9 @@ def paired_interval(a: Sequence, b: Sequence, n: int = 2000, seed: int = 0, leve
     def score(x):
         if x.ndim == 1:  # correctness per crop
             return x[idx].mean(axis=1)
+        if x.shape[1] == 2:  # words found, words per image
+            f, n = x[:, 0][idx].sum(axis=1), x[:, 1][idx].sum(axis=1)
+            return np.divide(f, n, out=np.zeros_like(f), where=n > 0)
         m, g, d = (x[:, i][idx].sum(axis=1) for i in range(3))
         r, p = np.divide(m, g, out=np.zeros_like(m), where=g > 0), np.divide(m, d, out=np.zeros_like(m), where=d > 0)
         return np.divide(2 * p * r, p + r, out=np.zeros_like(m), where=p + r > 0)

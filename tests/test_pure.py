@@ -220,5 +220,9 @@ def test_paired_interval_says_how_sure_a_difference_is():
     rec_a, rec_b = [1] * 50 + [0] * 50, [1] * 60 + [0] * 40
     lo, hi = paired_interval(rec_a, rec_b)
     assert 0 < lo < 0.10 < hi  # accuracy from 0/1 per crop
+    words_a = [(2, 5)] * 100
+    words_b = [(3, 5)] * 50 + [(2, 5)] * 50  # one more word found on half the images
+    lo, hi = paired_interval(words_a, words_b)
+    assert 0 < lo <= 0.1 <= hi  # words found: found / words over the resample
     with pytest.raises(ValueError, match="same items"):
         paired_interval(base, base[:10])
