@@ -603,3 +603,25 @@ def test_training_keeps_the_models_own_variables(tmp_path):
         paddle.disable_static()
     assert len(weights) > 100 and all(np.isfinite(w).all() for w in weights)
     assert len(m(SHARED / "data/icdar2015_det/images/img_394.jpg")) >= 1  # still finds text
+
+
+def test_ctrl_c_swallowed_by_a_library_still_stops_the_build():
+    """paddle's quantization pass and PaddleSlim's quant_post wrap their work in a bare ``except:``: a
+    KeyboardInterrupt raised there is lost. The build remembers the signal and the next step stops."""
+    import os
+    import signal
+
+    from slimocr_zoo.build.distill import Interrupt
+
+    before = signal.getsignal(signal.SIGINT)
+    with Interrupt() as interrupt:
+        interrupt.check()  # nothing yet
+        try:  # a library's bare except around the moment Ctrl-C comes
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # the handler runs at the next bytecode boundaries
+                pass
+        except:  # noqa: E722
+            pass
+        with pytest.raises(KeyboardInterrupt):
+            interrupt.check()
+    assert signal.getsignal(signal.SIGINT) is before  # the caller's handler back

@@ -190,6 +190,42 @@ def _det_metrics(exe, program, x_name, out_name, images, labels, spec, post_spec
     return det_metrics(counts)
 
 
+class Interrupt:
+    """Ctrl-C during a build stops it, even where a library's bare ``except:`` swallowed the
+    KeyboardInterrupt (paddle's quantization pass reading each scale; PaddleSlim's quant_post, which
+    then starts again): the signal is also remembered, and each training step checks. Seen: one CI
+    run in several trained on after a SIGINT that arrived in that window. A context manager."""
+
+    def __init__(self):
+        import signal
+        import threading
+
+        self.seen, self.old = False, None
+        if threading.current_thread() is threading.main_thread():
+            self.old = signal.signal(signal.SIGINT, self._on_sigint)
+
+    def _on_sigint(self, signum, frame):
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.seen:
+            raise KeyboardInterrupt
+
+    def restore(self) -> None:
+        import signal
+
+        if self.old is not None:
+            signal.signal(signal.SIGINT, self.old)
+            self.old = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.restore()
+
+
 class _Average:
     """An exponential moving average of the trained weights (``ema``: its decay, e.g. 0.99: about the
     last 100 steps). Each step's weights carry the noise of one small batch of crops; their average
@@ -238,7 +274,7 @@ def _load(paddle, exe, files):
 
 
 def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = False,
-          ptq: Optional[dict] = None) -> dict:
+          ptq: Optional[dict] = None, interrupt: Optional[Interrupt] = None) -> dict:
     """Train ``student`` (a loaded paddle artifact) towards ``teacher``'s map; save the result as
     ``staging/inference.pdmodel|.pdiparams`` (quantized when ``ptq``, the PTQ model's files, is
     given) and ``staging/<kind>.json`` (the loss curve). Returns that log."""
@@ -268,6 +304,9 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
     kind = "qat" if ptq else "distill"
     copied = 0
     paddle.enable_static()
+    own = interrupt is None  # else the caller's, made before its own steps (qat: calibration first)
+    interrupt = interrupt or Interrupt()
+    interrupt.check()
     try:
         place = _place(paddle)
         exe = paddle.static.Executor(place)
@@ -330,6 +369,7 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
             bar = tqdm(range(cfg["iterations"]), desc=f"{kind} {art.model_id}", disable=True if quiet else None,
                        leave=False, file=console())
             for it in bar:
+                interrupt.check()
                 x = _batch(task, images, cfg, rng, spec, cfg["batch"]) if cfg["augment"] else fixed[it % len(fixed)]
                 (lv,) = exe.run(run_prog, feed={x_name: x, "teacher_map": teacher_map(x)}, fetch_list=[loss.name])
                 losses.append(float(np.asarray(lv).reshape(-1)[0]))
@@ -366,6 +406,8 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
             paddle.static.save_inference_model(str(staging / "inference"), [tb.var(x_name)],
                                                [tb.var(fetches[0].name)], exe, program=test, clip_extra=False)
     finally:
+        if own:
+            interrupt.restore()
         paddle.disable_static()
     tenth = max(1, len(losses) // 10)  # the loss curve in ten means: noisy per batch, clear in tenths
     curve = [float(np.mean(losses[i:i + tenth])) for i in range(0, len(losses), tenth)]
@@ -392,5 +434,6 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False, teacher=None):
     """Float fine-tuning of ``parent`` (e.g. a pruned detector) towards ``teacher`` (the recipe's)."""
     if teacher is None:
         raise BuildError(f"{art.key}: the distill recipe needs a teacher (recipe.teacher)")
-    train(parent, teacher, art, staging, calib, {**DEFAULTS, **recipe}, quiet=quiet)
+    with Interrupt() as interrupt:
+        train(parent, teacher, art, staging, calib, {**DEFAULTS, **recipe}, quiet=quiet, interrupt=interrupt)
     return outputs(art, staging, "distill")
