@@ -28,7 +28,7 @@ def main(weight: str, ratio: float, depthwise: str = None) -> None:
     from paddleslim.prune import Pruner
 
     import slimocr_zoo
-    from slimocr_zoo.build.prune import compensate, input_means, scalars_as_y
+    from slimocr_zoo.build.prune import compensate, conv_params, input_means, scalars_as_y
     from slimocr_zoo.data import read_rec_labels
     from slimocr_zoo.ocr.image import read_image
     from slimocr_zoo.ocr.rec import resize_norm
@@ -73,8 +73,7 @@ def main(weight: str, ratio: float, depthwise: str = None) -> None:
                 if depthwise:
                     zero(scope, prog.global_block(), depthwise, idx)
             else:
-                convs = [o for o in prog.global_block().ops if o.type == "conv2d"]
-                before = {o.input("Filter")[0]: np.array(scope.find_var(o.input("Filter")[0]).get_tensor()) for o in convs}
+                before = conv_params(prog, scope)
                 means = input_means(exe, prog, scope, feeds[0], xs[:16]) if mode.endswith("compensate") else {}
                 scalars = scalars_as_y(prog)
                 prog, _, _ = Pruner("geometry_median").prune(prog, scope, params=[weight], ratios=[ratio], place=place,

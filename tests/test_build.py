@@ -635,8 +635,11 @@ def test_prune_compensate_puts_removed_channels_means_into_the_next_bias(tmp_pat
     prune = {"type": "prune", "parent": "ch_PP-OCRv4_rec", "parent_artifact": "paddle",
              "ratios": {"conv2d_180.w_0": 0.1}, "calibration": calib}
     rec = slimocr_zoo.info("ch_PP-OCRv4_rec")
-    arts = [_built("tiny_rec_pruned", "plain", prune), _built("tiny_rec_pruned", "comp", {**prune, "compensate": True})]
-    arts[1]["files"].append({"path": "built/tiny_rec_pruned/comp/pruning.json"})
+    chain = {**prune, "compensate": True, "ratios": {"conv2d_180.w_0": 0.1, "conv2d_182.w_0": 0.1}}
+    arts = [_built("tiny_rec_pruned", "plain", prune), _built("tiny_rec_pruned", "comp", {**prune, "compensate": True}),
+            _built("tiny_rec_pruned", "chain", chain)]
+    for a in arts[1:]:
+        a["files"].append({"path": f"built/tiny_rec_pruned/{a['name']}/pruning.json"})
     _user_manifest(tmp_path, [{"id": "tiny_rec_pruned", "task": "rec", "family": "test", "description": "test",
                                "input": rec.input, "artifacts": arts}])
     teacher = slimocr_zoo.load("ch_PP-OCRv4_rec")
@@ -650,3 +653,8 @@ def test_prune_compensate_puts_removed_channels_means_into_the_next_bias(tmp_pat
     k_plain, k_comp = kept(plain), kept(comp)
     assert k_plain < 10 and k_comp > 25, (k_plain, k_comp)
     assert plain.files["inference.pdiparams"].stat().st_size == comp.files["inference.pdiparams"].stat().st_size
+    # two convs in a row: the second's own outputs are pruned too, and its removed inputs are still found
+    chained = build("tiny_rec_pruned", "chain")
+    assert json.loads(chained.files["pruning.json"].read_text())["compensated"] == {"conv2d_182.w_0": 48,
+                                                                                   "conv2d_184.w_0": 48}
+    assert kept(chained) > 15
