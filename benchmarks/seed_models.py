@@ -105,11 +105,22 @@ def _build_of(loaded):
             "teacher": (rec.get("teacher") or {}).get("id"), "training": log}
 
 
+def _versus(diff: float, base_items, items) -> str:
+    """ (+0.62, 95% -1.06 to +2.10): a difference in points, with its paired bootstrap interval where
+    both sides kept their per-item results."""
+    out = f" ({diff * 100:+.2f}"
+    if base_items and items:
+        lo, hi = paired_interval(base_items, items)
+        out += f", 95% {lo * 100:+.2f} to {hi * 100:+.2f}"
+    return out + ")"
+
+
 def table(doc) -> str:
     from tabulate import tabulate
 
     out = []
     score = {r["model"]: r.get("hmean", r.get("accuracy")) for r in doc["rows"]}
+    items = {r["model"]: (r.get("eval") or {}).get("per_item") for r in doc["rows"]}
     for r in doc["rows"]:
         rep = r["reported"] or {}
         acc = rep.get("accuracy", {})
@@ -117,12 +128,7 @@ def table(doc) -> str:
         value = score[r["model"]]
         measured = f"{value * 100:.2f}" if value is not None else "synthetic: none"
         if value is not None and root != r["model"] and score.get(root) is not None:
-            measured += f" ({(value - score[root]) * 100:+.2f}"
-            items = {x["model"]: (x.get("eval") or {}).get("per_item") for x in doc["rows"]}
-            if items.get(root) and items.get(r["model"]):  # how sure: a paired bootstrap over the same items
-                lo, hi = paired_interval(items[root], items[r["model"]])
-                measured += f", 95% {lo * 100:+.2f} to {hi * 100:+.2f}"
-            measured += ")"
+            measured += _versus(value - score[root], items.get(root), items.get(r["model"]))
         measured += "".join(f" ({k}: {v * 100:.2f})" for k, v in r.get("intermediate_hmean", {}).items())
         b = r.get("build") or {}
         built = f"{b['recipe']} ({b['seconds'] / 60:.1f} min)" if b.get("seconds") else b.get("recipe", "downloaded")
@@ -144,11 +150,7 @@ def table(doc) -> str:
             b = e.get("baseline")
             if b not in found or b == e["config"]:
                 return ""
-            out = f" ({(e['words_found'] - found[b]) * 100:+.2f}"
-            if items.get(b) and items.get(e["config"]):
-                lo, hi = paired_interval(items[b], items[e["config"]])
-                out += f", 95% {lo * 100:+.2f} to {hi * 100:+.2f}"
-            return out + ")"
+            return _versus(e["words_found"] - found[b], items.get(b), items.get(e["config"]))
 
         text += "\n\n" + tabulate([[e["config"], e["det"], e["rec"], f"{e['words_found'] * 100:.2f}" + versus(e)]
                                    for e in doc["e2e"]],

@@ -106,7 +106,14 @@ def backoff() -> float:
 
 
 def lite_memory_mb() -> float:
-    return _float("SLIMOCR_ZOO_LITE_MEMORY_MB", 2048.0)
+    value = _get("SLIMOCR_ZOO_LITE_MEMORY_MB") or "2048"
+    try:
+        mb = float(value)
+    except ValueError:
+        mb = 0.0
+    if not mb > 0:
+        raise UsageError(f"SLIMOCR_ZOO_LITE_MEMORY_MB={value}: give megabytes, a number above 0 (default 2048)")
+    return mb
 
 
 def train_device() -> str:

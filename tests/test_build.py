@@ -607,14 +607,14 @@ def test_training_keeps_the_models_own_variables(tmp_path):
 
 def test_ctrl_c_swallowed_by_a_library_still_stops_the_build():
     """paddle's quantization pass and PaddleSlim's quant_post wrap their work in a bare ``except:``: a
-    KeyboardInterrupt raised there is lost. The build remembers the signal and the next step stops."""
+    KeyboardInterrupt raised there is lost. The build remembers the signal and the next check stops."""
     import os
     import signal
 
-    from slimocr_zoo.build.distill import Interrupt
+    from slimocr_zoo.build import interrupt
 
     before = signal.getsignal(signal.SIGINT)
-    with Interrupt() as interrupt:
+    with interrupt.watching():
         interrupt.check()  # nothing yet
         try:  # a library's bare except around the moment Ctrl-C comes
             os.kill(os.getpid(), signal.SIGINT)
@@ -625,6 +625,9 @@ def test_ctrl_c_swallowed_by_a_library_still_stops_the_build():
         with pytest.raises(KeyboardInterrupt):
             interrupt.check()
     assert signal.getsignal(signal.SIGINT) is before  # the caller's handler back
+    with interrupt.watching():
+        interrupt.check()  # the next build starts clean
+
 
 
 def test_prune_compensate_puts_removed_channels_means_into_the_next_bias(tmp_path):

@@ -226,3 +226,16 @@ def test_paired_interval_says_how_sure_a_difference_is():
     assert 0 < lo <= 0.1 <= hi  # words found: found / words over the resample
     with pytest.raises(ValueError, match="same items"):
         paired_interval(base, base[:10])
+
+
+def test_lite_memory_setting_says_what_to_give(monkeypatch):
+    from slimocr_zoo import settings
+    from slimocr_zoo.errors import UsageError
+
+    assert settings.lite_memory_mb() == 2048
+    monkeypatch.setenv("SLIMOCR_ZOO_LITE_MEMORY_MB", "512")
+    assert settings.lite_memory_mb() == 512
+    for bad in ("abc", "0", "-5", "nan"):
+        monkeypatch.setenv("SLIMOCR_ZOO_LITE_MEMORY_MB", bad)
+        with pytest.raises(UsageError, match="number above 0"):
+            settings.lite_memory_mb()

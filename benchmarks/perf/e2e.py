@@ -3,8 +3,8 @@ Paddle Inference and Paddle Lite x86) against RapidOCR 1.4.4 (the same models as
 on the same ICDAR 2015 images, same thread count, det at short side >= 736 as RapidOCR does.
 One run alternates per image between our pipelines and RapidOCR, each in a worker process of its
 own (ours_worker.py; rapid_worker.py in .venv-rapid), so all see the same machine state and none
-shares oneDNN's primitive cache with another (in one process they evicted each other's). Goals: the fastest pipeline <= 0.4x
-RapidOCR's median, fp32 <= 0.7x.
+shares oneDNN's primitive cache with another (in one process they evicted each other's). Goals:
+the fastest pipeline <= 0.4x RapidOCR's median, fp32 <= 0.7x.
 ``paddle-bf16`` is Paddle Inference with every model in oneDNN bfloat16 (``precision="bf16"``, CPUs
 with AVX512-BF16 or AMX; its accuracy beside fp32's: benchmarks/results/eval-cpu-bf16.json).
 ``paddle-int8`` runs the int8 builds of the PP-OCRv4 det and rec (row 5) as real int8; ``paddle-fastest``
@@ -186,8 +186,8 @@ def main() -> int:
     md += "\n".join(f"| {r['who']} | {r['threads']} | " + " | ".join(
         f"{r['stages_mean_ms'][s]:.1f}" if s in r["stages_mean_ms"] else "" for s in k) + " |" for r in runs)
     md += (f"\n\n{n} ICDAR 2015 test images (1280x720), det at short side >= 736, cls and rec on every box, "
-           "alternating per image between the pipelines, each in a process of its own. Goals: the fastest pipeline <= 0.4x RapidOCR's median, "
-           "fp32 (paddle) <= 0.7x.")
+           "alternating per image between the pipelines, each in a process of its own. Goals: the fastest "
+           "pipeline <= 0.4x RapidOCR's median, fp32 (paddle) <= 0.7x.")
     for threads, c in choice.items():
         md += (f"\n\npaddle-fastest at {threads} thread(s), chosen in this run on images 3-12 (mean stage ms): " +
                "; ".join(f"{st} {c[st]['chosen']} ({', '.join(f'{p} {ms:.1f}' for p, ms in c[st]['ms'].items())})"

@@ -24,6 +24,7 @@ from .. import cache
 from ..errors import BuildError, ZooError
 from ..files import sha256_of, write_atomic
 from ..logs import captured
+from . import interrupt
 
 log = logging.getLogger("slimocr_zoo")
 
@@ -149,9 +150,11 @@ def build(art, parent, force: bool = False, quiet: bool = False, teacher=None) -
             more = {"teacher": teacher} if teacher is not None else {}
             t0 = time.perf_counter()
             try:
-                with captured(logfile, enabled=not log.isEnabledFor(logging.INFO)):  # -v: everything on the console
+                # -v: everything on the console
+                with interrupt.watching(), captured(logfile, enabled=not log.isEnabledFor(logging.INFO)):
                     produced = recipe_module(recipe["type"]).build(parent, art, recipe, staging, calib, quiet=quiet,
                                                                    **more)
+                    interrupt.check()  # a Ctrl-C a library swallowed: nothing is installed
             except BuildError as e:
                 raise BuildError(f"{e} (build log: {logfile})") from None
             except ZooError:  # e.g. a wrong setting: the user's to fix, said as it is

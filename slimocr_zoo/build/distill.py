@@ -22,6 +22,7 @@ from typing import Optional
 
 from ..errors import BuildError
 from ..logs import console
+from . import interrupt
 
 VERSION = 1
 log = logging.getLogger("slimocr_zoo")
@@ -190,42 +191,6 @@ def _det_metrics(exe, program, x_name, out_name, images, labels, spec, post_spec
     return det_metrics(counts)
 
 
-class Interrupt:
-    """Ctrl-C during a build stops it, even where a library's bare ``except:`` swallowed the
-    KeyboardInterrupt (paddle's quantization pass reading each scale; PaddleSlim's quant_post, which
-    then starts again): the signal is also remembered, and each training step checks. Seen: one CI
-    run in several trained on after a SIGINT that arrived in that window. A context manager."""
-
-    def __init__(self):
-        import signal
-        import threading
-
-        self.seen, self.old = False, None
-        if threading.current_thread() is threading.main_thread():
-            self.old = signal.signal(signal.SIGINT, self._on_sigint)
-
-    def _on_sigint(self, signum, frame):
-        self.seen = True
-        raise KeyboardInterrupt
-
-    def check(self) -> None:
-        if self.seen:
-            raise KeyboardInterrupt
-
-    def restore(self) -> None:
-        import signal
-
-        if self.old is not None:
-            signal.signal(signal.SIGINT, self.old)
-            self.old = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.restore()
-
-
 class _Average:
     """An exponential moving average of the trained weights (``ema``: its decay, e.g. 0.99: about the
     last 100 steps). Each step's weights carry the noise of one small batch of crops; their average
@@ -273,8 +238,17 @@ def _load(paddle, exe, files):
                                               params_filename=params.name)
 
 
+def check_options(cfg: dict, task: str, art) -> None:
+    """Options that cannot go together, said before any minute of work."""
+    if cfg["select_every"] and task != "det":
+        raise BuildError(f"{art.key}: select_every scores detectors (hmean on the calibration images); "
+                         f"leave it out for a {task} model")
+    if cfg["select_every"] and cfg["ema"]:
+        raise BuildError(f"{art.key}: give one of ema and select_every: the checkpoint chosen is not an average")
+
+
 def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = False,
-          ptq: Optional[dict] = None, interrupt: Optional[Interrupt] = None) -> dict:
+          ptq: Optional[dict] = None) -> dict:
     """Train ``student`` (a loaded paddle artifact) towards ``teacher``'s map; save the result as
     ``staging/inference.pdmodel|.pdiparams`` (quantized when ``ptq``, the PTQ model's files, is
     given) and ``staging/<kind>.json`` (the loss curve). Returns that log."""
@@ -286,6 +260,8 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
                          f"a {task} model")
     if calib is None:
         raise BuildError(f"{art.key}: {art.recipe['type']} needs a calibration set in its recipe")
+    check_options(cfg, task, art)
+    every = cfg["select_every"]
     paddle = import_paddle()
     try:
         from paddleslim.quant import convert, quant_aware
@@ -304,9 +280,6 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
     kind = "qat" if ptq else "distill"
     copied = 0
     paddle.enable_static()
-    own = interrupt is None  # else the caller's, made before its own steps (qat: calibration first)
-    interrupt = interrupt or Interrupt()
-    interrupt.check()
     try:
         place = _place(paddle)
         exe = paddle.static.Executor(place)
@@ -358,10 +331,7 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
             if sched is not None:  # the executor feeds the rate from the program it runs: the quantized one too
                 run_prog.lr_scheduler = sched
             ema = _Average(scope, made, cfg["ema"], place) if cfg["ema"] else None
-            every = cfg["select_every"]
-            if every and task != "det":
-                raise BuildError(f"{art.key}: select_every scores detectors (hmean on the calibration images)")
-            picks, best = [], None  # (iteration, hmean) of each checkpoint; the best one's weights
+            picks, best = [], None  # each checkpoint's scores; (hmean, iteration, weights) of the best
 
             def score():
                 return _det_metrics(exe, test, x_name, out.name, images, calib.labels, spec, student.entry.postprocess)
@@ -369,7 +339,7 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
             bar = tqdm(range(cfg["iterations"]), desc=f"{kind} {art.model_id}", disable=True if quiet else None,
                        leave=False, file=console())
             for it in bar:
-                interrupt.check()
+                interrupt.check()  # a Ctrl-C swallowed before (PaddleSlim's rewriting of the program)
                 x = _batch(task, images, cfg, rng, spec, cfg["batch"]) if cfg["augment"] else fixed[it % len(fixed)]
                 (lv,) = exe.run(run_prog, feed={x_name: x, "teacher_map": teacher_map(x)}, fetch_list=[loss.name])
                 losses.append(float(np.asarray(lv).reshape(-1)[0]))
@@ -379,11 +349,9 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
                     sched.step()
                 bar.set_postfix(loss=f"{losses[-1]:.2e}")
                 if every and ((it + 1) % every == 0 or it + 1 == cfg["iterations"]):
-                    if ema is not None:
-                        raise BuildError(f"{art.key}: choose one of ema and select_every")
                     picks.append({"iteration": it + 1, **{k: v for k, v in score().items() if k != "precision"}})
-                    if best is None or picks[-1]["hmean"] >= best[0]:
-                        best = (picks[-1]["hmean"], {n: np.array(scope.find_var(n).get_tensor()) for n in made})
+                    if best is None or picks[-1]["hmean"] >= best[0]:  # a tie: the later step
+                        best = (picks[-1]["hmean"], it + 1, {n: np.array(scope.find_var(n).get_tensor()) for n in made})
                     log.info("%s %s: step %d scores hmean %.4f on the calibration images", kind, art.key,
                              picks[-1]["iteration"], picks[-1]["hmean"])
                 if bar.disable and not quiet:  # no terminal (CI, a log): a line every tenth instead of a bar
@@ -392,7 +360,7 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
             if ema is not None:  # what is checked and saved: the average, not the last noisy step
                 ema.install()
             if best is not None:  # the checkpoint that scored best on the calibration images
-                for n, v in best[1].items():
+                for n, v in best[2].items():
                     scope.find_var(n).get_tensor().set(v, place)
             last_lr = float(np.array(scope.find_var(sched._var_name).get_tensor()).reshape(-1)[0]) if sched else lr
             # a check batch; for QAT this run also computes the weights' scales that the freeze pass reads
@@ -406,17 +374,14 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
             paddle.static.save_inference_model(str(staging / "inference"), [tb.var(x_name)],
                                                [tb.var(fetches[0].name)], exe, program=test, clip_extra=False)
     finally:
-        if own:
-            interrupt.restore()
         paddle.disable_static()
     tenth = max(1, len(losses) // 10)  # the loss curve in ten means: noisy per batch, clear in tenths
     curve = [float(np.mean(losses[i:i + tenth])) for i in range(0, len(losses), tenth)]
     doc = {"kind": kind, "teacher": f"{teacher.id}/{teacher.artifact.name}", "iterations": cfg["iterations"],
            "device": str(place), "schedule": cfg["schedule"], "last_learning_rate": last_lr,
            "seconds": round(seconds, 1), "seconds_per_iteration": round(seconds / len(losses), 2) if losses else None,
-           "ema": cfg["ema"], "scales_from_ptq": copied,
-           "checkpoints": picks,
-           "chosen": max(picks, key=lambda p: (p["hmean"], p["iteration"]))["iteration"] if picks else None, "check_batch_mse": check, "loss_by_tenth": curve}
+           "ema": cfg["ema"], "scales_from_ptq": copied, "checkpoints": picks, "chosen": best[1] if best else None,
+           "check_batch_mse": check, "loss_by_tenth": curve}
     (staging / f"{kind}.json").write_text(json.dumps(doc, indent=1))
     log.info("%s %s: %d iterations in %.0f s, loss by tenth %s", kind, art.key, cfg["iterations"], seconds,
              " ".join(f"{v:.3g}" for v in curve))
@@ -434,6 +399,5 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False, teacher=None):
     """Float fine-tuning of ``parent`` (e.g. a pruned detector) towards ``teacher`` (the recipe's)."""
     if teacher is None:
         raise BuildError(f"{art.key}: the distill recipe needs a teacher (recipe.teacher)")
-    with Interrupt() as interrupt:
-        train(parent, teacher, art, staging, calib, {**DEFAULTS, **recipe}, quiet=quiet, interrupt=interrupt)
+    train(parent, teacher, art, staging, calib, {**DEFAULTS, **recipe}, quiet=quiet)
     return outputs(art, staging, "distill")

@@ -15,8 +15,8 @@ VERSION = 1
 def build(parent, art, recipe, staging: Path, calib, quiet=False, teacher=None):
     train_device()  # a wrong SLIMOCR_ZOO_TRAIN_DEVICE says so before minutes of calibration
     cfg = {**distill.DEFAULTS, **recipe}
+    distill.check_options(cfg, parent.entry.task, art)  # before calibration
     ptq_recipe = {k: cfg[k] for k in ("algo", "hist_percent", "quantizable_op_type", "skip")}
-    with distill.Interrupt() as interrupt:  # from calibration on: quant_post swallows a KeyboardInterrupt
-        ptq = quant.build(parent, art, ptq_recipe, staging / "ptq", calib, quiet=quiet)
-        distill.train(parent, teacher or parent, art, staging, calib, cfg, quiet=quiet, ptq=ptq, interrupt=interrupt)
+    ptq = quant.build(parent, art, ptq_recipe, staging / "ptq", calib, quiet=quiet)
+    distill.train(parent, teacher or parent, art, staging, calib, cfg, quiet=quiet, ptq=ptq)
     return distill.outputs(art, staging, "qat")

@@ -12,6 +12,7 @@ Measured pitfalls this module guards against (../shared/README.md):
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 from collections import OrderedDict
@@ -19,8 +20,8 @@ from typing import List, Optional
 
 import numpy as np
 
-from ..errors import RuntimeUnavailableError
 from .. import settings
+from ..errors import RuntimeUnavailableError
 from .libs import lite_version, paddlelite
 from .nbfile import check_program, inspect_nb
 from .opt import x86_nb
@@ -28,24 +29,32 @@ from .opt import x86_nb
 MAX_SHAPES = 16
 
 
+@functools.lru_cache(maxsize=1)
+def _mallinfo2():
+    """glibc's mallinfo2, or None (another libc, or glibc < 2.33)."""
+    import ctypes
+
+    class Info(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                   "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+    try:
+        f = ctypes.CDLL("libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        return None
+    f.restype = Info
+    return f
+
+
 def allocated_bytes() -> Optional[int]:
     """Bytes this process has allocated now: glibc's in-use heap and mmap'd blocks (mallinfo2, which
     counts a predictor's buffers even where they reuse memory freed before), else the resident size
     (Linux), else None. Measured around a cls predictor made after another was freed: mallinfo2 +5.4
     MB, RSS +44 KB."""
-    try:
-        import ctypes
-
-        class _Info(ctypes.Structure):
-            _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
-                                                       "fsmblks", "uordblks", "fordblks", "keepcost")]
-
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallinfo2.restype = _Info
-        info = libc.mallinfo2()
-        return info.uordblks + info.hblkhd
-    except (OSError, AttributeError):
-        pass
+    info = _mallinfo2()
+    if info is not None:
+        m = info()
+        return m.uordblks + m.hblkhd
     try:
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
