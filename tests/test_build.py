@@ -661,3 +661,29 @@ def test_prune_compensate_puts_removed_channels_means_into_the_next_bias(tmp_pat
     assert json.loads(chained.files["pruning.json"].read_text())["compensated"] == {"conv2d_182.w_0": 48,
                                                                                    "conv2d_184.w_0": 48}
     assert kept(chained) > 15
+
+
+def test_prune_sensitivity_of_a_recognizer_scores_compensated_trials(tmp_path):
+    """A recognizer's sensitivity is the share of calibration crops it still reads as before; with
+    compensate each trial is compensated as the final prune is (uncompensated, 10% of conv2d_180
+    keeps 2 readings of 100), and every trial's bias changes are put back: the model pruned at the
+    ratio found equals one pruned at that ratio given."""
+    calib = {"set": "icdar2015_rec", "start": 1590, "count": 8}
+    rec = slimocr_zoo.info("ch_PP-OCRv4_rec")
+    sens = {"type": "prune", "parent": "ch_PP-OCRv4_rec", "parent_artifact": "paddle", "compensate": True,
+            "params": ["conv2d_180.w_0"], "sensitivity_ratios": [0.1], "loss_budget": 0.45, "calibration": calib}
+    given = {**{k: v for k, v in sens.items() if k not in ("params", "sensitivity_ratios", "loss_budget")},
+             "ratios": {"conv2d_180.w_0": 0.1}}
+    arts = [_built("tiny_rec_sens", "sens", sens), _built("tiny_rec_sens", "given", given)]
+    for a in arts:
+        a["files"].append({"path": f"built/tiny_rec_sens/{a['name']}/pruning.json"})
+    _user_manifest(tmp_path, [{"id": "tiny_rec_sens", "task": "rec", "family": "test", "description": "test",
+                               "input": rec.input, "artifacts": arts}])
+    m = build("tiny_rec_sens", "sens")
+    report = json.loads(m.files["pruning.json"].read_text())
+    assert report["metric"] == "rec readings unchanged" and report["baseline"] == 1.0
+    assert report["sensitivities"]["conv2d_180.w_0"]["0.1"] <= 0.45  # compensated: most readings stay
+    assert report["ratios"] == {"conv2d_180.w_0": 0.1}
+    g = build("tiny_rec_sens", "given")
+    assert m.files["inference.pdiparams"].read_bytes() == g.files["inference.pdiparams"].read_bytes()
+
