@@ -687,3 +687,48 @@ def test_prune_sensitivity_of_a_recognizer_scores_compensated_trials(tmp_path):
     g = build("tiny_rec_sens", "given")
     assert m.files["inference.pdiparams"].read_bytes() == g.files["inference.pdiparams"].read_bytes()
 
+
+
+def test_distill_features_trains_intermediate_maps_towards_the_teachers(tmp_path):
+    """``features``: a pruned recognizer's neck output (whole after pruning) is trained towards the
+    teacher's too; a few steps bring it closer. A name not in both programs, or one pruning changed,
+    is refused before any training, saying which."""
+    import numpy as np
+
+    from slimocr_zoo.ocr.image import read_image
+    from slimocr_zoo.ocr.rec import resize_norm
+    from slimocr_zoo.runtime.libs import import_paddle
+
+    rec = slimocr_zoo.info("ch_PP-OCRv4_rec")
+    prune = {"type": "prune", "parent": "ch_PP-OCRv4_rec", "parent_artifact": "paddle",
+             "ratios": {"conv2d_180.w_0": 0.25}}
+    tune = {"type": "distill", "parent": "tiny_rec_feat", "parent_artifact": "pruned", "teacher": "ch_PP-OCRv4_rec",
+            "calibration": {"set": "icdar2015_rec", "start": 1590, "count": 2}, "iterations": 4, "batch": 1,
+            "augment": False, "learning_rate": 1e-3, "features": ["transpose_51.tmp_0"], "feature_weight": 10}
+    arts = [_built("tiny_rec_feat", "pruned", prune), _built("tiny_rec_feat", "tuned", tune),
+            _built("tiny_rec_feat", "bad", {**tune, "features": ["no_such_var"]}),
+            _built("tiny_rec_feat", "changed", {**tune, "features": ["conv2d_180.w_0"]})]
+    _user_manifest(tmp_path, [{"id": "tiny_rec_feat", "task": "rec", "family": "test", "description": "test",
+                               "input": rec.input, "artifacts": arts}])
+    for name, words in (("bad", "not a variable of both"), ("changed", "pruning left whole")):
+        with pytest.raises(slimocr_zoo.BuildError, match=words):
+            build("tiny_rec_feat", name)
+    teacher, pruned, tuned = (slimocr_zoo.load("ch_PP-OCRv4_rec"), build("tiny_rec_feat", "pruned"),
+                              build("tiny_rec_feat", "tuned"))
+    xs = [resize_norm(read_image(SHARED / f"data/icdar2015_rec/images/word_{i}.png"), rec.input, 320)[None]
+          for i in (1591, 1592)]  # the calibration crops, as trained (no augmentation)
+    paddle = import_paddle()
+
+    def neck(m):
+        paddle.enable_static()
+        try:
+            exe, scope = paddle.static.Executor(paddle.CPUPlace()), paddle.static.Scope()
+            with paddle.static.scope_guard(scope):
+                prog, feeds, _ = paddle.static.load_inference_model(str(m.files["inference.pdmodel"].with_suffix("")), exe)
+                return [exe.run(prog, feed={feeds[0]: x}, fetch_list=["transpose_51.tmp_0"])[0] for x in xs]
+        finally:
+            paddle.disable_static()
+
+    t, before, after = neck(teacher), neck(pruned), neck(tuned)
+    err = [np.mean([np.mean((a - b) ** 2) for a, b in zip(m, t)]) for m in (before, after)]
+    assert err[1] < 0.8 * err[0], err

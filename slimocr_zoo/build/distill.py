@@ -5,7 +5,9 @@ A detector learns to give the teacher's probability map (mean squared difference
 crops of the calibration images: random scale, crop, flip (``augment: false``: the images
 themselves, pre-processed as at inference, one a step). A recognizer learns the teacher's
 character distribution at every CTC time step (KL divergence, so the blank-dominated steps do not
-drown the characters) on word crops, jittered at their edges. Batch norm runs on its running
+drown the characters) on word crops, jittered at their edges. ``features`` adds intermediate maps
+the student shares with its teacher (e.g. a pruned recognizer's neck output), each a squared error
+relative to the teacher's mean square: far more to learn from each of a few hundred crops. Batch norm runs on its running
 statistics (``use_global_stats``), as at inference, so small batches do not shift it. With
 ``ptq`` the student carries PaddleSlim's fake-quant ops (quantization-aware training): weights
 channel-wise abs-max at every step, activations at the scales of the post-training quantized
@@ -30,7 +32,7 @@ log = logging.getLogger("slimocr_zoo")
 DEFAULTS = {"iterations": 300, "batch": 4, "crop": 640, "learning_rate": 1e-5, "seed": 0, "augment": True,
             "quantizable_op_type": ["conv2d", "depthwise_conv2d"], "algo": "hist", "hist_percent": 0.9999,
             "skip": [], "loss": "mse", "schedule": "constant", "rec_width": "fixed", "det_scale": None, "ema": None,
-            "select_every": None}
+            "select_every": None, "features": [], "feature_weight": 1.0}
 QUANT = {"weight_quantize_type": "channel_wise_abs_max", "activation_quantize_type": "moving_average_abs_max",
          "onnx_format": False}
 
@@ -220,6 +222,19 @@ class _Average:
             self.scope.find_var(n).get_tensor().set(a.astype(np.float32), self.place)
 
 
+def _features(block, t_block, names, art) -> list:
+    """The student's variables named in ``features``, each also in the teacher, of the same shape."""
+    out = []
+    for n in names:
+        if not block.has_var(n) or not t_block.has_var(n):
+            raise BuildError(f"{art.key}: feature {n!r} is not a variable of both the student and the teacher")
+        if list(block.var(n).shape) != list(t_block.var(n).shape):
+            raise BuildError(f"{art.key}: feature {n!r} has shape {block.var(n).shape} in the student and "
+                             f"{t_block.var(n).shape} in the teacher: give one that pruning left whole")
+        out.append(block.var(n))
+    return out
+
+
 def _place(paddle):
     """A GPU when asked or, by default, when this paddle has CUDA and sees one; else the CPU."""
     from ..settings import train_device
@@ -303,6 +318,11 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
                 test = program.clone(for_test=True)
                 target = paddle.static.data("teacher_map", shape=[-1] * len(out.shape), dtype="float32")
                 loss = _loss(paddle, task, out, target, cfg["loss"])
+                feats = _features(block, t_prog.global_block(), cfg["features"], art)
+                for i, f in enumerate(feats):  # intermediate maps too: more to learn from each of few crops
+                    t = paddle.static.data(f"teacher_feature_{i}", shape=[-1] * len(f.shape), dtype="float32")
+                    loss = loss + cfg["feature_weight"] * paddle.mean(paddle.square(f - t)) / (
+                        paddle.mean(paddle.square(t)) + 1e-6)
                 lr = _learning_rate(paddle, cfg)
                 paddle.optimizer.Adam(learning_rate=lr).minimize(loss)
             kept = {n: np.array(scope.find_var(n).get_tensor()) for n in block.vars
@@ -323,9 +343,16 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
                     raise BuildError(f"{art.key}: no activation scale of the PTQ model matches the student's")
             x_name = feeds[0]
 
-            def teacher_map(x):
+            def teacher_outputs(x):
                 with paddle.static.scope_guard(teacher_scope):
-                    return exe.run(t_prog, feed={t_feeds[0]: x}, fetch_list=t_fetches)[0]
+                    return exe.run(t_prog, feed={t_feeds[0]: x}, fetch_list=list(t_fetches) + [f.name for f in feats])
+
+            def teacher_map(x):
+                return teacher_outputs(x)[0]
+
+            def targets(x):
+                outs = teacher_outputs(x)
+                return {"teacher_map": outs[0], **{f"teacher_feature_{i}": v for i, v in enumerate(outs[1:])}}
 
             sched = None if isinstance(lr, (int, float)) else lr
             if sched is not None:  # the executor feeds the rate from the program it runs: the quantized one too
@@ -341,7 +368,7 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
             for it in bar:
                 interrupt.check()  # a Ctrl-C swallowed before (PaddleSlim's rewriting of the program)
                 x = _batch(task, images, cfg, rng, spec, cfg["batch"]) if cfg["augment"] else fixed[it % len(fixed)]
-                (lv,) = exe.run(run_prog, feed={x_name: x, "teacher_map": teacher_map(x)}, fetch_list=[loss.name])
+                (lv,) = exe.run(run_prog, feed={x_name: x, **targets(x)}, fetch_list=[loss.name])
                 losses.append(float(np.asarray(lv).reshape(-1)[0]))
                 if ema is not None:
                     ema.update()
