@@ -210,7 +210,7 @@ def bench_caption(doc: dict) -> str:
     return (f"MEASURED on {dev['id']} ({env['processor']}, {env['cores']} cores), {doc['date']}, "
             f"`{doc['command']}`: {p['runtime']} (paddlepaddle {env.get('paddlepaddle')}, paddlelite "
             f"{env.get('paddlelite')}), {p['threads']} thread(s), warmup {p['warmup']}, repeats {p['repeats']}, "
-            f"{p['e2e_images']} images")
+            f"{p['e2e_images']} images" + (f" (warm: {p['e2e_warmup']} first, untimed)" if p.get("e2e_warmup") else ""))
 
 
 def show(doc: dict, fmt: str = "simple") -> str:
