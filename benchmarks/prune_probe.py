@@ -28,7 +28,7 @@ def main(weight: str, ratio: float, depthwise: str = None) -> None:
     from paddleslim.prune import Pruner
 
     import slimocr_zoo
-    from slimocr_zoo.build.prune import compensate, conv_params, input_means, scalars_as_y
+    from slimocr_zoo.build.prune import compensate, conv_params, input_means, readings, scalars_as_y
     from slimocr_zoo.data import read_rec_labels
     from slimocr_zoo.ocr.image import read_image
     from slimocr_zoo.ocr.rec import resize_norm
@@ -39,12 +39,8 @@ def main(weight: str, ratio: float, depthwise: str = None) -> None:
     prog_file = m.program_files()[0]
     exe, place = paddle.static.Executor(paddle.CPUPlace()), paddle.CPUPlace()
 
-    def readings(prog, feeds, fetches):
-        out = []
-        for x in xs:
-            ids = exe.run(prog, feed={feeds[0]: x}, fetch_list=fetches)[0][0].argmax(-1)
-            out.append(tuple(c for i, c in enumerate(ids) if c and (i == 0 or c != ids[i - 1])))
-        return out
+    def read(prog, feeds, fetches):
+        return [readings(exe.run(prog, feed={feeds[0]: x}, fetch_list=fetches)[0])[0] for x in xs]
 
     def zero(scope, block, name, idx):
         t = scope.find_var(name).get_tensor()
@@ -64,7 +60,7 @@ def main(weight: str, ratio: float, depthwise: str = None) -> None:
         scope = paddle.static.Scope()
         with paddle.static.scope_guard(scope):
             prog, feeds, fetches = paddle.static.load_inference_model(str(prog_file.parent / "inference"), exe)
-            ref = readings(prog, feeds, fetches)
+            ref = read(prog, feeds, fetches)
             f = np.array(scope.find_var(weight).get_tensor()).reshape(len(np.array(scope.find_var(weight).get_tensor())), -1)
             dist = np.array([np.linalg.norm(f - f[i], axis=1).sum() for i in range(len(f))])
             idx = np.argsort(dist)[: int(len(f) * ratio)]  # geometry_median's choice
@@ -81,7 +77,7 @@ def main(weight: str, ratio: float, depthwise: str = None) -> None:
                 scalars_as_y(prog, set(scalars))
                 if means:  # what the prune recipe's compensate does
                     print("  compensated:", compensate(prog, scope, place, before, means))
-            got = readings(prog, feeds, fetches)
+            got = read(prog, feeds, fetches)
         same = sum(a == b for a, b in zip(got, ref))
         print(f"{mode} {weight} {ratio}{' + ' + depthwise if depthwise and mode == 'zero' else ''}: "
               f"{same}/100 readings unchanged", flush=True)

@@ -7,8 +7,9 @@ themselves, pre-processed as at inference, one a step). A recognizer learns the 
 character distribution at every CTC time step (KL divergence, so the blank-dominated steps do not
 drown the characters) on word crops, jittered at their edges. ``features`` adds intermediate maps
 the student shares with its teacher (e.g. a pruned recognizer's neck output), each a squared error
-relative to the teacher's mean square: far more to learn from each of a few hundred crops. Batch norm runs on its running
-statistics (``use_global_stats``), as at inference, so small batches do not shift it. With
+relative to the teacher's mean square: far more to learn from each of a few hundred crops. Batch
+norm runs on its running statistics (``use_global_stats``), as at inference, so small batches do
+not shift it. With
 ``ptq`` the student carries PaddleSlim's fake-quant ops (quantization-aware training): weights
 channel-wise abs-max at every step, activations at the scales of the post-training quantized
 model, held fixed (moving abs-max scales fitted on a few batches were what broke PaddleSlim's

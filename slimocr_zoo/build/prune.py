@@ -10,7 +10,8 @@ the pruned model's loss on the calibration images is within the budget.
 The metric is det hmean on the calibration images, or for a recognizer the share of calibration
 crops it reads as before (``_metric``). With ``compensate``, each trial is compensated as the final
 prune is, so a conv after PP-LCNetV3's affine blocks is not judged by a removal the build undoes.
-``ratio`` prunes every prunable conv (``params`` / ``skip`` patterns) by the same ratio: no metric. Fine-tuning is the ``distill`` recipe's job (an artifact of its own).
+``ratio`` prunes every prunable conv (``params`` / ``skip`` patterns) by the same ratio: no metric.
+Fine-tuning is the ``distill`` recipe's job (an artifact of its own).
 """
 from __future__ import annotations
 
@@ -118,16 +119,17 @@ def compensate(program, scope, place, before: dict, means: dict) -> dict:
 
 
 def readings(probs) -> list:
-    """CTC readings as label ids (greedy, blanks and repeats dropped): what a recognizer reads."""
-    out = []
-    for ids in probs.argmax(-1):
-        out.append(tuple(int(c) for i, c in enumerate(ids) if c and (i == 0 or c != ids[i - 1])))
-    return out
+    """What a recognizer reads, as label ids (greedy CTC, as the pipeline decodes): one tuple a crop."""
+    from ..ocr.rec import ctc_keep
+
+    return [tuple(seq[ctc_keep(seq)].tolist()) for seq in probs.argmax(-1)]
 
 
 def build(parent, art, recipe, staging: Path, calib, quiet=False):
     import numpy as np
+    from tqdm.auto import tqdm
 
+    from ..logs import console
     from ..runtime.libs import import_paddle
 
     paddle = import_paddle()
@@ -165,8 +167,12 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False):
                 if calib is None:
                     raise BuildError(f"{art.key}: pruning by sensitivity needs a calibration set")
                 metric = _metric(exe, scope, feeds, fetches, calib, parent, task, program)
+                trials = recipe.get("sensitivity_ratios", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
+                bar = tqdm(total=len(params) * len(trials) + 1, desc=f"sensitivity {art.model_id}", leave=False,
+                           disable=True if quiet else None, file=console())  # minutes of trials: show them
 
                 def scored(prog):  # compensated as the final prune will be, then the biases put back
+                    bar.update(1)
                     if not means:
                         return metric(prog)
                     compensate(prog, scope, place, before, means)
@@ -174,15 +180,14 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False):
                         return metric(prog)
                     finally:
                         for _, bias, b0 in before.values():
-                            if bias is not None:
-                                t = scope.find_var(bias).get_tensor()
-                                if np.array(t).size == b0.size:  # a pruned bias PaddleSlim puts back itself
-                                    t.set(b0.reshape(np.array(t).shape), place)
+                            t = scope.find_var(bias).get_tensor() if bias is not None else None
+                            if t is not None and np.array(t).size == b0.size:  # a pruned one: PaddleSlim's to put back
+                                t.set(b0.reshape(np.array(t).shape), place)
 
                 sens_file = staging / "sensitivities.data"
                 sens = sensitivity(program, place, params, scored, sensitivities_file=str(sens_file),
-                                   pruned_ratios=recipe.get("sensitivity_ratios", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]),
-                                   criterion=criterion)
+                                   pruned_ratios=trials, criterion=criterion)
+                bar.close()
                 budget = recipe.get("loss_budget", 0.03)
                 ratios = {k: v for k, v in get_ratios_by_loss(sens, budget).items() if v > 0}
                 base = scored(program)
@@ -237,9 +242,8 @@ def _metric(exe, scope, feeds, fetches, calib, parent, task, program):
     ICDAR protocol), or for a recognizer the share of calibration crops read as the unpruned parent
     reads them (smoother than accuracy: a reading that turns wrong and one that turns right do not
     cancel)."""
-    from ..metrics import det_image_counts, det_metrics
-
     if task == "det":
+        from ..metrics import det_image_counts, det_metrics
         from ..ocr.det import postprocess
         from ..ocr.image import read_image
 

@@ -54,15 +54,20 @@ def load_charset(dict_path, use_space_char: bool) -> List[str]:
     return ["blank"] + chars
 
 
+def ctc_keep(seq: np.ndarray) -> np.ndarray:
+    """Greedy CTC's kept steps of one sequence of best classes: repeats merged, blanks (0) dropped."""
+    keep = np.ones(len(seq), dtype=bool)
+    keep[1:] = seq[1:] != seq[:-1]
+    return keep & (seq != 0)
+
+
 def ctc_decode(probs: np.ndarray, charset: List[str]) -> List[RecResult]:
     """Greedy CTC: best class per step, merge repeats, drop blanks; score = mean kept probability."""
     idx = probs.argmax(axis=2)
     conf = probs.max(axis=2)
     out = []
     for seq, c in zip(idx, conf):
-        keep = np.ones(len(seq), dtype=bool)
-        keep[1:] = seq[1:] != seq[:-1]
-        keep &= seq != 0
+        keep = ctc_keep(seq)
         chars = [charset[i] if i < len(charset) else "" for i in seq[keep]]
         out.append(RecResult("".join(chars), float(np.mean(c[keep])) if keep.any() else 0.0))
     return out
