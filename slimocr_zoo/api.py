@@ -45,9 +45,9 @@ def is_cached(art: Artifact) -> bool:
 
 
 # load() builds a recipe on demand only when everything it has to build first takes at most this
-# long here (quantization, opt, pruning) and none of it trains: training recipes start when asked
-# (a 10-minute distill inside a cold make demo was one such surprise)
-SHORT_BUILD_MINUTES = 10
+# long here (quantization, opt, pruning by given ratios) and none of it trains: the rest starts when
+# asked (a 10-minute distill, then a 10-minute pruning by sensitivity, inside a cold make demo)
+SHORT_BUILD_MINUTES = 5
 TRAINING = ("qat", "distill")
 
 
@@ -82,7 +82,7 @@ def _check_short(art: Artifact) -> None:
     minutes = sum(a.build_minutes for a in chain)
     if minutes > SHORT_BUILD_MINUTES or any(a.recipe["type"] in TRAINING for a in chain):
         raise LongBuildError(
-            f"{art.key} is built here by training ({art.recipe['type']} recipe and what it needs): "
+            f"{art.key} is built here by training or a long search ({art.recipe['type']} recipe and what it needs): "
             f"{f'about {minutes:.0f} minutes' if minutes else 'minutes to hours'} on a 2-core CPU, which load() does not start by itself. Build it once with: "
             f"slimocr-zoo build {art.model_id}  (or load(..., long_build=True))")
 
