@@ -732,3 +732,37 @@ def test_distill_features_trains_intermediate_maps_towards_the_teachers(tmp_path
     t, before, after = neck(teacher), neck(pruned), neck(tuned)
     err = [np.mean([np.mean((a - b) ** 2) for a, b in zip(m, t)]) for m in (before, after)]
     assert err[1] < 0.8 * err[0], err
+
+
+def test_a_rebuild_under_a_new_recipe_leaves_no_output_of_the_old_one(tmp_path):
+    """pruning.json of a recipe that listed it is gone after a rebuild by one that does not; a file the
+    user put in the folder stays."""
+    det = slimocr_zoo.info("MobileNetV3_DB")
+
+    def manifest(ratio, report):
+        recipe = {"type": "prune", "parent": "MobileNetV3_DB", "parent_artifact": "paddle",
+                  "criterion": "geometry_median", "ratios": {"conv16_expand_weights": ratio}}
+        art = _built("tiny_stale", "paddle", recipe)
+        if report:
+            art["files"].append({"path": "built/tiny_stale/paddle/pruning.json"})
+        p = tmp_path / f"m{ratio}.json"
+        p.write_text(json.dumps({"schema_version": 1, "models": [
+            {"id": "tiny_stale", "task": "det", "family": "test", "description": "test", "input": det.input,
+             "postprocess": det.postprocess, "artifacts": [art]}]}))
+        import slimocr_zoo.registry as reg
+
+        reg._registered.clear()
+        slimocr_zoo.register_manifest(p)
+
+    manifest(0.5, report=True)
+    first = build("tiny_stale")
+    report = first.files["pruning.json"]
+    mine = report.parent / "notes.txt"
+    mine.write_text("mine")
+    assert report.is_file() and cache.verified_sha256("built/tiny_stale/paddle/pruning.json")
+    manifest(0.25, report=False)
+    again = build("tiny_stale")
+    assert set(again.files) == {"inference.pdmodel", "inference.pdiparams"}
+    assert not report.exists() and cache.verified_sha256("built/tiny_stale/paddle/pruning.json") is None
+    assert mine.read_text() == "mine"
+    assert is_built(again.artifact)

@@ -121,6 +121,22 @@ def _inputs_unchanged(rec: dict) -> bool:
     return True
 
 
+def _remove_stale(rec: Optional[dict], files: Dict[str, Path]) -> None:
+    """The previous build's outputs that this recipe no longer makes (a distill.json beside a prune
+    output, after the recipe changed): gone from the artifact's folder, so the folder holds one build.
+    Only a file whose bytes are the ones that build recorded: nothing a user put there."""
+    if not rec:
+        return
+    folders = {p.parent for p in files.values()}
+    for name, out in (rec.get("outputs") or {}).items():
+        if name in files:
+            continue
+        for d in folders:
+            p = d / name
+            if p.is_file() and sha256_of(p) == out.get("sha256"):
+                cache.forget(p.relative_to(cache.file_path("")).as_posix())  # the file and its state
+
+
 def build(art, parent, force: bool = False, quiet: bool = False, teacher=None) -> Dict[str, Path]:
     """Build (or find built) the recipe artifact ``art`` from its loaded ``parent`` (and ``teacher``, for
     the recipes that distill); name -> file in the cache."""
@@ -175,6 +191,7 @@ def build(art, parent, force: bool = False, quiet: bool = False, teacher=None) -
                 sha = sha256_of(dest)
                 cache.record(f.path, sha)
                 outputs[f.name] = {"sha256": sha, "size": dest.stat().st_size}
+            _remove_stale(rec, files)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         doc = {"key": key, "model": art.model_id, "artifact": art.name, "recipe": recipe,
