@@ -332,7 +332,8 @@ def test_distill_brings_a_pruned_detector_back_towards_its_teacher(tmp_path):
     arts = {"tiny_pruned": [_built("tiny_pruned", "paddle", pruned)], "tiny_distilled": [
         _built("tiny_distilled", "paddle", distill),
         _built("tiny_distilled", "const", {**distill, "schedule": "constant", "iterations": 2}),
-        _built("tiny_distilled", "ema", {**distill, "schedule": "constant", "iterations": 2, "ema": 0.5})]}
+        _built("tiny_distilled", "ema", {**distill, "schedule": "constant", "iterations": 2, "ema": 0.5}),
+        _built("tiny_distilled", "bce", {**distill, "loss": "bce"})]}
     for a in arts["tiny_distilled"]:
         a["files"].append({"path": f"built/tiny_distilled/{a['name']}/distill.json"})
     _user_manifest(tmp_path, [{"id": i, "task": "det", "family": "test", "description": "test", "input": spec,
@@ -350,6 +351,12 @@ def test_distill_brings_a_pruned_detector_back_towards_its_teacher(tmp_path):
         return float(np.mean([np.mean((m.stage.predictor.run(x)[0] - teacher.stage.predictor.run(x)[0]) ** 2) for x in xs]))
 
     assert mse(student) < 0.5 * mse(before)  # on the images it was tuned on, as the model sees them
+    # loss bce (KL between per-pixel Bernoullis): it too brings the map to the teacher's, its loss falling
+    by_kl = build("tiny_distilled", "bce")
+    assert mse(by_kl) < 0.5 * mse(before) and by_kl.files["inference.pdiparams"].read_bytes() != \
+        student.files["inference.pdiparams"].read_bytes()
+    curve = json.loads(by_kl.files["distill.json"].read_text())["loss_by_tenth"]
+    assert 0 < curve[-1] < 0.5 * curve[0]
     assert student.files["inference.pdiparams"].stat().st_size == before.files["inference.pdiparams"].stat().st_size
     # cosine: the last step ran at a rate near 0 (the rate reaches the program the executor runs)
     log = json.loads(student.files["distill.json"].read_text())
