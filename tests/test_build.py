@@ -1,5 +1,6 @@
 """Recipes on real weights, kept small: opt, synthetic weights, quant_post and prune."""
 import json
+import shutil
 
 import pytest
 
@@ -216,8 +217,15 @@ def test_interrupted_build_leaves_nothing(monkeypatch, zoo_env):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(opt, "build", boom)
+    killed = zoo_env / "built" / ".staging-MobileNetV3_DB-nb-arm-99999999"  # a build killed by SIGKILL left it
+    other = zoo_env / "built" / ".staging-MobileNetV3_DB-nb-arm-x86-123"  # another artifact's (name with a dash)
+    for d in (killed, other):
+        d.mkdir(parents=True)
+        (d / "model.nb").write_bytes(b"half")
     with pytest.raises(KeyboardInterrupt):
         build("MobileNetV3_DB", "nb-arm")
+    assert not killed.exists() and (other / "model.nb").is_file()
+    shutil.rmtree(other)
     art = slimocr_zoo.info("MobileNetV3_DB").artifact("nb-arm")
     assert not cache.file_path(art.files[0].path).exists() and read_record(art) is None
     assert not [p for p in (zoo_env / "built").rglob("*") if ".staging" in p.name]

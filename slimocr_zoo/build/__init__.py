@@ -155,8 +155,11 @@ def build(art, parent, force: bool = False, quiet: bool = False, teacher=None) -
         rec = read_record(art)
         if not force and rec and rec.get("key") == key and is_built(art):
             return files
-        staging = cache.home() / "built" / f".staging-{art.model_id}-{art.name}-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
+        prefix = f".staging-{art.model_id}-{art.name}-"
+        for old in (cache.home() / "built").glob(prefix + "*"):
+            if old.name[len(prefix):].isdigit():  # a killed build's (SIGKILL, power off): this artifact's lock
+                shutil.rmtree(old, ignore_errors=True)  # is held, so no live build is using it
+        staging = cache.home() / "built" / f"{prefix}{os.getpid()}"
         staging.mkdir(parents=True)
         logfile = log_path(art)
         try:
