@@ -14,7 +14,10 @@ class UsageError(ZooError):
 
 
 class ManifestError(ZooError):
-    """A manifest file is unreadable, malformed, or inconsistent with the others."""
+    """A manifest file is unreadable, malformed, or inconsistent with the others. A manifest is input
+    (the user's own, or one they point SLIMOCR_ZOO_MANIFEST at): the message names the file and field."""
+
+    exit_code = 2
 
 
 class UnknownModelError(ZooError, KeyError):

@@ -338,3 +338,23 @@ def test_load_never_starts_a_training_recipe_by_itself(tmp_path, monkeypatch):
     monkeypatch.setenv("SLIMOCR_ZOO_MANIFEST", str(p))
     with pytest.raises(LongBuildError, match="about 2 minutes.*slimocr-zoo build quick_tune"):
         slimocr_zoo.load("quick_tune", offline=True)
+
+
+def test_a_wrong_user_manifest_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
+    """A manifest is the user's input: each way of getting it wrong says the file and field, exit 2."""
+    spec = get_registry().resolve("MobileNetV3_DB")
+    good = {"id": "mine", "task": "det", "family": "test", "description": "test", "input": spec.input,
+            "artifacts": [{"name": "paddle", "format": "paddle", "layout": "pdmodel", "sources": [],
+                           "provenance": "test", "files": [{"path": "mine/a.pdmodel"}, {"path": "mine/a.pdiparams"}]}]}
+    cases = (("{\n  'models': []", "not valid JSON at line 2"),
+             (json.dumps({"schema_version": 1, "models": [{**good, "task": "ocr"}]}), "$.models[0].task"),
+             (json.dumps({"schema_version": 1, "models": [{**good, "id": "MobileNetV3_DB"}]}), "MobileNetV3_DB"))
+    for i, (text, said) in enumerate(cases):
+        p = tmp_path / f"m{i}.json"
+        p.write_text(text)
+        monkeypatch.setenv("SLIMOCR_ZOO_MANIFEST", str(p))
+        code, _, err = run(capsys, "list")
+        assert code == 2 and said in err and str(p) in err and len(err.strip().splitlines()) == 1, err
+    monkeypatch.setenv("SLIMOCR_ZOO_MANIFEST", str(tmp_path / "none.json"))
+    code, _, err = run(capsys, "info", "MobileNetV3_DB")
+    assert code == 2 and "cannot read manifest" in err
