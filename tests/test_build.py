@@ -781,3 +781,20 @@ def test_a_rebuild_under_a_new_recipe_leaves_no_output_of_the_old_one(tmp_path):
     assert not report.exists() and cache.verified_sha256("built/tiny_stale/paddle/pruning.json") is None
     assert mine.read_text() == "mine"
     assert is_built(again.artifact)
+
+
+def test_pruning_json_says_what_was_removed(tmp_path):
+    """pruning.json records each conv's output channels before and after, and which ones PaddleSlim
+    left whole whatever their ratio (the DB neck's convs that feed its concat), so a ratio is never
+    read as a removal that did not happen."""
+    recipe = {"type": "prune", "parent": "MobileNetV3_DB", "parent_artifact": "paddle", "criterion": "geometry_median",
+              "ratios": {"conv16_expand_weights": 0.5, "conv2d_36.w_0": 0.5}}
+    det = slimocr_zoo.info("MobileNetV3_DB")
+    art = _built("tiny_prune_report", "paddle", recipe)
+    art["files"].append({"path": "built/tiny_prune_report/paddle/pruning.json"})
+    _user_manifest(tmp_path, [{"id": "tiny_prune_report", "task": "det", "family": "test", "description": "test",
+                               "input": det.input, "postprocess": det.postprocess, "artifacts": [art]}])
+    doc = json.loads(build("tiny_prune_report").files["pruning.json"].read_text())
+    c0, c1 = doc["out_channels"]["conv16_expand_weights"]
+    assert c1 == c0 - c0 // 2 or c1 == c0 // 2
+    assert doc["out_channels"]["conv2d_36.w_0"] == [24, 24] and doc["left_whole"] == ["conv2d_36.w_0"]

@@ -216,9 +216,16 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False):
                                        "losses": {str(k): v for k, v in sorted(losses.items())}}
             if not ratios:
                 raise BuildError(f"{art.key}: no layer can be pruned within a loss of {recipe.get('loss_budget')}")
+            channels = {p: [_out_channels(scope, p)] for p in ratios}
             pruned, _, _ = Pruner(criterion).prune(
                 program, scope, params=list(ratios), ratios=[float(r) for r in ratios.values()], place=place,
                 only_graph=False)
+            for p in ratios:
+                channels[p].append(_out_channels(scope, p))
+            # what was removed, not what was asked: PaddleSlim leaves some convs whole (one whose output a
+            # concat shares with others), whatever their ratio
+            report["out_channels"] = channels
+            report["left_whole"] = [p for p, (a, b) in channels.items() if a == b]
             scalars_as_y(pruned, set(swapped))  # the parent's operand order
             if means:
                 report["compensated"] = compensate(pruned, scope, place, before, means)
@@ -235,6 +242,12 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False):
     if any(f.name == "pruning.json" for f in art.files):
         out["pruning.json"] = staging / "pruning.json"
     return out
+
+
+def _out_channels(scope, param: str) -> int:
+    import numpy as np
+
+    return int(np.array(scope.find_var(param).get_tensor()).shape[0])
 
 
 def _metric(exe, scope, feeds, fetches, calib, parent, task, program):
