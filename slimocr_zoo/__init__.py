@@ -11,7 +11,7 @@ from .api import LoadedModel, load, pipeline  # noqa: F401
 from .errors import (BuildError, ChecksumError, DeviceError, DownloadError, ImageError, LongBuildError,  # noqa: F401
                      ManifestError, NoArtifactError, OfflineError, RuntimeUnavailableError,
                      UnknownConfigError, UnknownModelError, UnpinnedError, UnsafeArchiveError, ZooError)
-from .registry import Config, Model, get_registry, register_manifest  # noqa: F401
+from .registry import Config, Model, get_registry, register_manifest, unregister_manifest  # noqa: F401
 from .version import __version__  # noqa: F401
 
 

@@ -345,6 +345,17 @@ def get_registry() -> Registry:
     return _cache[key]
 
 
+def unregister_manifest(path=None) -> None:
+    """Take back a manifest given to register_manifest (all of them when no path is given); those of
+    SLIMOCR_ZOO_MANIFEST and the built-in one stay."""
+    if path is None:
+        _registered.clear()
+    else:
+        p = Path(path).resolve()
+        if p in _registered:
+            _registered.remove(p)
+
+
 def register_manifest(path) -> Registry:
     """Add a user manifest to the built-in one; it is validated and merged at once."""
     path = Path(path).resolve()

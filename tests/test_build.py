@@ -568,9 +568,7 @@ def test_a_rebuilt_parent_makes_its_children_stale(tmp_path):
             {"id": "tiny_parent", "task": "det", "family": "test", "description": "test", "input": det.input,
              "postprocess": det.postprocess,
              "artifacts": [_built("tiny_parent", "paddle", parent), _built("tiny_parent", "nb", child, fmt="nb")]}]}))
-        import slimocr_zoo.registry as reg
-
-        reg._registered.clear()  # this test's manifest only
+        slimocr_zoo.unregister_manifest()  # this test's manifest only
         slimocr_zoo.register_manifest(p)
         return slimocr_zoo.info("tiny_parent")
 
@@ -764,9 +762,7 @@ def test_a_rebuild_under_a_new_recipe_leaves_no_output_of_the_old_one(tmp_path):
         p.write_text(json.dumps({"schema_version": 1, "models": [
             {"id": "tiny_stale", "task": "det", "family": "test", "description": "test", "input": det.input,
              "postprocess": det.postprocess, "artifacts": [art]}]}))
-        import slimocr_zoo.registry as reg
-
-        reg._registered.clear()
+        slimocr_zoo.unregister_manifest()
         slimocr_zoo.register_manifest(p)
 
     manifest(0.5, report=True)

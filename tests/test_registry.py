@@ -301,3 +301,19 @@ def test_same_path_with_two_hashes_is_an_error(tmp_path):
 def test_packaged_manifest_is_the_repository_one():
     root = Path(__file__).resolve().parent.parent / "manifests" / "slimocr.json"
     assert builtin_manifest().read_bytes() == root.read_bytes()
+
+
+def test_unregister_manifest_takes_a_user_manifest_back(tmp_path):
+    a = _write(tmp_path, _one_model(), "a.json")
+    b = _write(tmp_path, _one_model(id="my_other"), "b.json")
+    slimocr_zoo.register_manifest(a)
+    slimocr_zoo.register_manifest(b)
+    assert {"my_model", "my_other"} <= {m.id for m in slimocr_zoo.list_models()}
+    slimocr_zoo.unregister_manifest(a)
+    ids = {m.id for m in slimocr_zoo.list_models()}
+    assert "my_model" not in ids and "my_other" in ids
+    with pytest.raises(UnknownModelError):
+        slimocr_zoo.info("my_model")
+    slimocr_zoo.unregister_manifest()
+    assert "my_other" not in {m.id for m in slimocr_zoo.list_models()}
+    assert "MobileNetV3_DB" in {m.id for m in slimocr_zoo.list_models()}  # the built-in one stays
