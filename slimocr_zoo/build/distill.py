@@ -92,14 +92,14 @@ def _batch(task, images, cfg, rng, spec, n):
 
 def _loss(paddle, task, out, target, kind="mse"):
     if task == "det":
-        err = paddle.square(out - target)
-        if kind == "boundary":  # where the map crosses the binarization threshold, an error moves a box edge
-            err = err * (1.0 + 36.0 * target * (1.0 - target))  # weight 1 far from it, up to 10 at p = 0.5
         if kind == "bce":  # KL between per-pixel Bernoullis (DB trains its map by BCE): 0 at a match, and its
             eps = 1e-6     # gradient at the logit is student - teacher, where squared error's fades near 0 and 1
             s = paddle.clip(out, eps, 1.0 - eps)
-            err = (target * (paddle.log(target + eps) - paddle.log(s))
-                   + (1.0 - target) * (paddle.log(1.0 - target + eps) - paddle.log(1.0 - s)))
+            return paddle.mean(target * (paddle.log(target + eps) - paddle.log(s))
+                               + (1.0 - target) * (paddle.log(1.0 - target + eps) - paddle.log(1.0 - s)))
+        err = paddle.square(out - target)
+        if kind == "boundary":  # where the map crosses the binarization threshold, an error moves a box edge
+            err = err * (1.0 + 36.0 * target * (1.0 - target))  # weight 1 far from it, up to 10 at p = 0.5
         return paddle.mean(err)
     eps = 1e-7  # KL(teacher || student) per time step, summed over the classes
     kl = paddle.sum(target * (paddle.log(target + eps) - paddle.log(out + eps)), axis=-1)
