@@ -69,6 +69,48 @@ def test_opt_is_deterministic_and_cached(zoo_env):
     assert len(m(SHARED / "data/icdar2015_det/images/img_2.jpg")) >= 5
 
 
+def test_opt_gets_the_program_without_attributes_only_onednn_and_cudnn_read(tmp_path):
+    """A paddle 1.x export carries oneDNN/cuDNN attributes on every op; opt would copy them into the .nb."""
+    from paddle.base.proto import framework_pb2
+
+    from slimocr_zoo.ocr.det import preprocess
+    from slimocr_zoo.ocr.image import read_image
+    from slimocr_zoo.runtime.libs import paddlelite
+    from slimocr_zoo.runtime.opt import convert, lite_program
+
+    det = slimocr_zoo.load("MobileNetV3_DB")
+    prog, params = det.program_files()
+    lean = tmp_path / "lean.pdmodel"
+    assert lite_program(prog, lean) > 500
+
+    def attrs(path):
+        d = framework_pb2.ProgramDesc()
+        d.ParseFromString(path.read_bytes())
+        return [{a.name: a.SerializeToString() for a in op.attrs} for op in d.blocks[0].ops]
+    before, after = attrs(prog), attrs(lean)
+    assert len(before) == len(after)
+    for b, a in zip(before, after):
+        assert all(b[k] == v for k, v in a.items())  # what is kept is kept as it was
+        gone = set(b) - set(a)
+        assert all(k == "is_test" or k.startswith(("use_", "fuse_", "Scale_")) or k in (
+            "exhaustive_search", "workspace_size_MB", "force_fp32_output", "mkldnn_data_type") for k in gone), gone
+    assert "use_mkldnn" in before[1] and "use_mkldnn" not in after[1]
+    raw, slim = convert(prog, params, "x86", tmp_path / "raw"), convert(lean, params, "x86", tmp_path / "slim")
+    assert slim.stat().st_size < raw.stat().st_size - 40_000
+    assert sha256_of(build("MobileNetV3_DB", "nb-x86").files["model.nb"]) == sha256_of(slim)  # the recipe's
+    x = np.ascontiguousarray(preprocess(read_image(SHARED / "data/icdar2015_det/images/img_2.jpg"), det.entry.input)[0])
+    lite = paddlelite()
+    maps = []
+    for nb in (raw, slim):
+        cfg = lite.MobileConfig()
+        cfg.set_model_from_file(str(nb))
+        p = lite.create_paddle_predictor(cfg)
+        p.get_input(0).from_numpy(x)
+        p.run()
+        maps.append(p.get_output(0).numpy().copy())
+    assert (maps[0] > 0.3).sum() > 1000 and np.array_equal(maps[0], maps[1])  # the same model
+
+
 def test_weight_only_int8_is_smaller_and_still_runs():
     f = build("MobileNetV3_DB", "nb-x86").files["model.nb"].stat().st_size
     q = slimocr_zoo.load("MobileNetV3_DB", artifact="nb-x86-int8w")

@@ -44,7 +44,8 @@ def recipe_version(kind: str) -> int:
 def tool_versions(kind: str) -> Dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
-    names = {"opt": ["paddlelite"], "prune": ["paddlepaddle", "paddleslim"],
+    names = {"opt": ["paddlelite", "paddlepaddle"],  # paddle: its program format (lite_program)
+             "prune": ["paddlepaddle", "paddleslim"],
              "quant_post": ["paddlepaddle", "paddleslim"], "qat": ["paddlepaddle", "paddleslim"],
              "distill": ["paddlepaddle", "paddleslim"],
              "synthetic_params": ["paddlepaddle"]}[kind]
@@ -53,7 +54,7 @@ def tool_versions(kind: str) -> Dict[str, str]:
         try:
             out[n] = version(n)
         except PackageNotFoundError:
-            hint = "lite" if n == "paddlelite" else "build"
+            hint = "lite" if n == "paddlelite" else "paddle" if kind == "opt" else "build"
             raise BuildError(f"building with the {kind!r} recipe needs {n}: pip install 'slimocr-zoo[{hint}]'") from None
     return out
 

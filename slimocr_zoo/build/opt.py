@@ -1,16 +1,20 @@
 """opt recipe: a paddle parent -> a Paddle Lite ``.nb`` for the artifact's target (runtime/opt.py does
-the conversion; this module is the recipe around it)."""
+the conversion; this module is the recipe around it). The parent's program goes to opt without the
+attributes only paddle's oneDNN/cuDNN kernels read (runtime/opt.py's lite_program): a smaller .nb,
+the same model."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..runtime.opt import convert
+from ..runtime.opt import convert, lite_program
 
-VERSION = 2  # 2: header bytes after the version are zeroed
+VERSION = 3  # 2: header bytes after the version are zeroed; 3: oneDNN/cuDNN attributes dropped
 
 
 def build(parent, art, recipe, staging: Path, calib, quiet=False):
     prog, params = parent.program_files()
-    made = convert(prog, params, recipe.get("target", art.target), staging / "model", recipe.get("quant_type", ""))
+    lean = staging / "program.pdmodel"
+    lite_program(prog, lean)
+    made = convert(lean, params, recipe.get("target", art.target), staging / "model", recipe.get("quant_type", ""))
     (name,) = [f.name for f in art.files]
     return {name: made}

@@ -1,5 +1,6 @@
 """opt: a paddle model -> a Paddle Lite ``.nb`` for a target (arm for the phone, x86 here),
-optionally with opt's weight-only quantization (QUANT_INT8 / QUANT_INT16).
+optionally with opt's weight-only quantization (QUANT_INT8 / QUANT_INT16); ``lite_program``: a
+program without the attributes only paddle's oneDNN and cuDNN kernels read.
 
 opt runs in a child process: it prints from C++ and aborts the process on models it cannot read.
 """
@@ -30,6 +31,61 @@ if quant:
 o.set_optimize_out(out)
 o.run()
 """
+
+# Attributes only paddle's oneDNN and cuDNN kernels read. A paddle 1.x export, and a program saved with
+# clip_extra=False (as distill saves, to keep what opt needs, e.g. swish's beta), carry them on every op;
+# Paddle Lite reads none, and opt copies them into the .nb (SlimTextDet: 63 KB of 0.94 MB).
+_BACKEND_NAMES = frozenset({"exhaustive_search", "workspace_size_MB", "force_fp32_output", "use_addto",
+                            "fuse_relu_before_depthwise_conv", "fuse_residual_connection", "fuse_activation",
+                            "fuse_alpha", "fuse_beta", "fuse_relu", "fuse_with_relu"})
+_VALUE_FIELDS = {0: "i", 1: "f", 2: "s", 3: "ints", 4: "floats", 5: "strings", 6: "b", 7: "bools", 9: "l"}
+
+
+def _backend_only(name: str) -> bool:
+    # is_test where it is an extra attribute (convs, pools, softmax): only oneDNN/cuDNN kernels read it, so
+    # its value does not matter; where it means something (batch_norm, dropout) paddle registers it as
+    # a real attribute, and it stays
+    return (name in _BACKEND_NAMES or name == "is_test" or name.startswith("Scale_")
+            or any(k in name for k in ("mkldnn", "cudnn", "quantizer")))
+
+
+def _value(attr):
+    field = _VALUE_FIELDS.get(attr.type)
+    if field is None:
+        return attr  # a type none of those attributes has: never equal to a default
+    v = getattr(attr, field)
+    return list(v) if field.endswith("s") and field != "s" else v
+
+
+def lite_program(prog: Path, out: Path) -> int:
+    """Write ``prog`` to ``out`` without the oneDNN/cuDNN attributes (those paddle registers as the op's
+    extra attributes) that hold paddle's default; every other attribute, op and variable is kept as it
+    was. Returns how many were dropped. Needs paddle (its program format)."""
+    from .libs import import_paddle
+
+    import_paddle()
+    from paddle.base import core
+    from paddle.base.proto import framework_pb2
+
+    desc = framework_pb2.ProgramDesc()
+    desc.ParseFromString(Path(prog).read_bytes())
+    dropped, defaults = 0, {}
+    for block in desc.blocks:
+        for op in block.ops:
+            if op.type not in defaults:
+                try:
+                    defaults[op.type] = core.get_op_extra_attrs(op.type)
+                except Exception:  # an op this paddle does not register: leave it whole
+                    defaults[op.type] = {}
+            extra = defaults[op.type]
+            keep = [a for a in op.attrs if not (a.name in extra and _backend_only(a.name)
+                                                and (a.name == "is_test" or _value(a) == extra[a.name]))]
+            dropped += len(op.attrs) - len(keep)
+            del op.attrs[:]
+            op.attrs.extend(keep)
+    Path(out).write_bytes(desc.SerializeToString())
+    return dropped
+
 
 VERSION_FIELD = slice(2, 18)  # uint16 2, then the opt version in a 16-byte char field
 
