@@ -39,8 +39,8 @@ def test_sigint_leaves_resumable_partial_then_resumes(mirror, zoo_env):
     final = zoo_env / "files" / PARAMS
     part = final.with_name(final.name + ".incomplete")
     # the child as a terminal starts it: Ctrl-C at its default. A child inherits an ignored SIGINT, and
-    # earlier tests in this process leave SIGHUP, SIGINT and SIGQUIT ignored (paddle's native code, seen
-    # in /proc/self/status after tests/test_build.py): the child would then finish instead of stopping
+    # the suite run in the background (`nohup make test &` from a script: the shell ignores SIGINT and
+    # SIGQUIT for it) has it ignored: the child would then finish its download instead of stopping
     proc = subprocess.Popen(_load_cmd("ch_PP-OCRv4_rec", mirror.url), env=os.environ.copy(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
