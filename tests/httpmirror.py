@@ -171,13 +171,6 @@ class MirrorServer:
                     q.pop(0)
             return kind, arg
 
-    def clear_faults(self, path=None):
-        with self._lock:
-            if path is None:
-                self._faults.clear()
-            else:
-                self._faults.pop(path, None)
-
     def bytes_sent(self, path):
         return sum(r["sent"] for r in self.requests if r["path"] == path)
 

@@ -41,12 +41,18 @@ _BACKEND_NAMES = frozenset({"exhaustive_search", "workspace_size_MB", "force_fp3
 _VALUE_FIELDS = {0: "i", 1: "f", 2: "s", 3: "ints", 4: "floats", 5: "strings", 6: "b", 7: "bools", 9: "l"}
 
 
-def _backend_only(name: str) -> bool:
-    # is_test where it is an extra attribute (convs, pools, softmax): only oneDNN/cuDNN kernels read it, so
-    # its value does not matter; where it means something (batch_norm, dropout) paddle registers it as
-    # a real attribute, and it stays
-    return (name in _BACKEND_NAMES or name == "is_test" or name.startswith("Scale_")
-            or any(k in name for k in ("mkldnn", "cudnn", "quantizer")))
+def _droppable(attr, extra: dict) -> bool:
+    """An extra attribute of its op that only oneDNN/cuDNN read, at paddle's default. ``is_test`` at any
+    value: where it is extra (convs, pools, softmax) only those kernels read it; where it means
+    something (batch_norm, dropout) paddle registers it as a real attribute, and it stays."""
+    name = attr.name
+    if name not in extra:
+        return False
+    if name == "is_test":
+        return True
+    backend = (name in _BACKEND_NAMES or name.startswith("Scale_")
+               or any(k in name for k in ("mkldnn", "cudnn", "quantizer")))
+    return backend and _value(attr) == extra[name]
 
 
 def _value(attr):
@@ -77,9 +83,7 @@ def lite_program(prog: Path, out: Path) -> int:
                     defaults[op.type] = core.get_op_extra_attrs(op.type)
                 except Exception:  # an op this paddle does not register: leave it whole
                     defaults[op.type] = {}
-            extra = defaults[op.type]
-            keep = [a for a in op.attrs if not (a.name in extra and _backend_only(a.name)
-                                                and (a.name == "is_test" or _value(a) == extra[a.name]))]
+            keep = [a for a in op.attrs if not _droppable(a, defaults[op.type])]
             dropped += len(op.attrs) - len(keep)
             del op.attrs[:]
             op.attrs.extend(keep)
