@@ -747,7 +747,7 @@ def test_prune_sensitivity_of_a_recognizer_scores_compensated_trials(tmp_path):
 def test_distill_features_trains_intermediate_maps_towards_the_teachers(tmp_path):
     """``features``: a pruned recognizer's neck output (whole after pruning) is trained towards the
     teacher's too; a few steps bring it closer. A name not in both programs, or one pruning changed,
-    is refused before any training, saying which."""
+    is refused before any training, saying which; so is augment "strong" (detector crops only)."""
     import numpy as np
 
     from slimocr_zoo.ocr.image import read_image
@@ -762,10 +762,12 @@ def test_distill_features_trains_intermediate_maps_towards_the_teachers(tmp_path
             "augment": False, "learning_rate": 1e-3, "features": ["transpose_51.tmp_0"], "feature_weight": 10}
     arts = [_built("tiny_rec_feat", "pruned", prune), _built("tiny_rec_feat", "tuned", tune),
             _built("tiny_rec_feat", "bad", {**tune, "features": ["no_such_var"]}),
-            _built("tiny_rec_feat", "changed", {**tune, "features": ["conv2d_180.w_0"]})]
+            _built("tiny_rec_feat", "changed", {**tune, "features": ["conv2d_180.w_0"]}),
+            _built("tiny_rec_feat", "strong", {**tune, "augment": "strong"})]
     _user_manifest(tmp_path, [{"id": "tiny_rec_feat", "task": "rec", "family": "test", "description": "test",
                                "input": rec.input, "artifacts": arts}])
-    for name, words in (("bad", "not a variable of both"), ("changed", "pruning left whole")):
+    for name, words in (("bad", "not a variable of both"), ("changed", "pruning left whole"),
+                        ("strong", "for detectors' crops")):
         with pytest.raises(slimocr_zoo.BuildError, match=words):
             build("tiny_rec_feat", name)
     teacher, pruned, tuned = (slimocr_zoo.load("ch_PP-OCRv4_rec"), build("tiny_rec_feat", "pruned"),

@@ -47,6 +47,25 @@ def test_det_training_crops_at_the_pipelines_scale_when_asked():
     assert np.mean(old) < 540  # the default: 0.5-1.5 x 640 / 1280, mostly smaller than the pipeline's
 
 
+def test_strong_augmentation_varies_the_crops_and_leaves_the_default_stream_alone():
+    """augment "strong": the same crops (same random stream for the crop itself), then rotated,
+    jittered, blended; the default path draws exactly what it drew before the option existed."""
+    from slimocr_zoo.build.distill import _augmented, _crop
+    from slimocr_zoo.ocr.det import normalize
+
+    spec = {"limit_type": "max", "limit_side_len": 960, "mean": [0.5] * 3, "std": [0.5] * 3, "scale": 1 / 255}
+    rng = np.random.default_rng(1)
+    imgs = [rng.integers(0, 256, (360, 640, 3), dtype=np.uint8) for _ in range(3)]
+    plain = _augmented(imgs, 320, 4, np.random.default_rng(7), spec, [0.8, 1.25])
+    r = np.random.default_rng(7)  # the default: one _crop a sample, nothing else drawn
+    assert np.array_equal(plain, np.stack([normalize(_crop(imgs, 320, r, spec, [0.8, 1.25]), spec)[0]
+                                           for _ in range(4)]))
+    strong = _augmented(imgs, 320, 4, np.random.default_rng(7), spec, [0.8, 1.25], strong=True)
+    again = _augmented(imgs, 320, 4, np.random.default_rng(7), spec, [0.8, 1.25], strong=True)
+    assert strong.shape == plain.shape and np.array_equal(strong, again)  # the seed decides it all
+    assert not np.array_equal(strong, plain) and strong.min() >= -1.0 and strong.max() <= 1.0
+
+
 def test_rec_training_crops_keep_their_aspect_when_asked():
     """rec_width "batch": the batch padded to its widest crop, as at inference; "fixed" squeezes it."""
     from slimocr_zoo.build.distill import _jittered_crops

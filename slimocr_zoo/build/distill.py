@@ -3,7 +3,8 @@ loop the qat recipe shares.
 
 A detector learns to give the teacher's probability map (mean squared difference) on augmented
 crops of the calibration images: random scale, crop, flip (``augment: false``: the images
-themselves, pre-processed as at inference, one a step). A recognizer learns the teacher's
+themselves, pre-processed as at inference, one a step; ``"strong"``: also rotation, colour
+jitter, blur and mixup, which need no labels since the teacher sees the same image). A recognizer learns the teacher's
 character distribution at every CTC time step (KL divergence, so the blank-dominated steps do not
 drown the characters) on word crops, jittered at their edges. ``features`` adds intermediate maps
 the student shares with its teacher (e.g. a pruned recognizer's neck output), each a squared error
@@ -38,31 +39,66 @@ QUANT = {"weight_quantize_type": "channel_wise_abs_max", "activation_quantize_ty
          "onnx_format": False}
 
 
-def _augmented(arrays_hw, crop: int, batch: int, rng, spec, scale=None):
-    """A batch of random scaled crops (and flips) of the images, normalized as the model expects.
-    ``scale``: None, each image scaled by 0.5-1.5 x crop / its longest side (most of them smaller than
-    the detector sees them); [lo, hi], by lo-hi x the scale the pipeline gives it (DB resize)."""
+def _crop(arrays_hw, crop: int, rng, spec, scale):
     import cv2
     import numpy as np
 
-    from ..ocr.det import det_ratio, normalize
+    from ..ocr.det import det_ratio
+
+    img = arrays_hw[rng.integers(len(arrays_hw))]
+    if scale:
+        s = rng.uniform(*scale) * det_ratio(img.shape[:2], spec)
+    else:
+        s = rng.uniform(0.5, 1.5) * crop / max(img.shape[:2])
+    h, w = max(int(img.shape[0] * s), 32), max(int(img.shape[1] * s), 32)
+    img = cv2.resize(img, (w, h))
+    canvas = np.zeros((max(h, crop), max(w, crop), 3), np.uint8)
+    canvas[:h, :w] = img
+    y, x = rng.integers(canvas.shape[0] - crop + 1), rng.integers(canvas.shape[1] - crop + 1)
+    patch = canvas[y:y + crop, x:x + crop]
+    return np.ascontiguousarray(patch[:, ::-1] if rng.random() < 0.5 else patch)
+
+
+def _strong(patch, other, rng):
+    """Beyond crops and flips, for a student that only has to match its teacher (no labels to keep
+    true): a small rotation, colour and contrast jitter, sometimes a blur, and half the time a blend
+    with another crop (mixup). The teacher sees the same image, so any image is a valid lesson, and
+    these give a few hundred crops of 100 images more variety than crops alone."""
+    import cv2
+    import numpy as np
+
+    h, w = patch.shape[:2]
+    if rng.random() < 0.5:
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-10, 10), 1.0)
+        patch = cv2.warpAffine(patch, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
+    x = patch.astype(np.float32)
+    gray = x.mean(axis=2, keepdims=True)
+    x = gray + (x - gray) * rng.uniform(0.6, 1.4)             # saturation
+    x = x.mean() + (x - x.mean()) * rng.uniform(0.7, 1.3)     # contrast
+    x = x * rng.uniform(0.7, 1.3)                             # brightness
+    if rng.random() < 0.2:
+        x = cv2.GaussianBlur(x, (5, 5), 0)
+    if rng.random() < 0.5:
+        lam = rng.uniform(0.3, 0.7)
+        x = lam * x + (1 - lam) * other.astype(np.float32)
+    return np.clip(x, 0, 255).astype(np.uint8)
+
+
+def _augmented(arrays_hw, crop: int, batch: int, rng, spec, scale=None, strong=False):
+    """A batch of random scaled crops (and flips) of the images, normalized as the model expects.
+    ``scale``: None, each image scaled by 0.5-1.5 x crop / its longest side (most of them smaller than
+    the detector sees them); [lo, hi], by lo-hi x the scale the pipeline gives it (DB resize).
+    ``strong``: each crop also goes through ``_strong``."""
+    import numpy as np
+
+    from ..ocr.det import normalize
 
     out = []
     for _ in range(batch):
-        img = arrays_hw[rng.integers(len(arrays_hw))]
-        if scale:
-            s = rng.uniform(*scale) * det_ratio(img.shape[:2], spec)
-        else:
-            s = rng.uniform(0.5, 1.5) * crop / max(img.shape[:2])
-        h, w = max(int(img.shape[0] * s), 32), max(int(img.shape[1] * s), 32)
-        img = cv2.resize(img, (w, h))
-        canvas = np.zeros((max(h, crop), max(w, crop), 3), np.uint8)
-        canvas[:h, :w] = img
-        y, x = rng.integers(canvas.shape[0] - crop + 1), rng.integers(canvas.shape[1] - crop + 1)
-        patch = canvas[y:y + crop, x:x + crop]
-        if rng.random() < 0.5:
-            patch = patch[:, ::-1]
-        out.append(normalize(np.ascontiguousarray(patch), spec)[0])
+        patch = _crop(arrays_hw, crop, rng, spec, scale)
+        if strong:
+            patch = _strong(patch, _crop(arrays_hw, crop, rng, spec, scale), rng)
+        out.append(normalize(patch, spec)[0])
     return np.stack(out)
 
 
@@ -86,7 +122,7 @@ def _jittered_crops(crops, batch: int, rng, spec, width: str = "fixed"):
 
 
 def _batch(task, images, cfg, rng, spec, n):
-    return (_augmented(images, cfg["crop"], n, rng, spec, cfg["det_scale"]) if task == "det"
+    return (_augmented(images, cfg["crop"], n, rng, spec, cfg["det_scale"], cfg["augment"] == "strong") if task == "det"
             else _jittered_crops(images, n, rng, spec, cfg["rec_width"]))
 
 
@@ -264,6 +300,11 @@ def check_options(cfg: dict, task: str, art) -> None:
     if cfg["select_every"] and task != "det":
         raise BuildError(f"{art.key}: select_every scores detectors (hmean on the calibration images); "
                          f"leave it out for a {task} model")
+    if cfg["augment"] not in (True, False, "strong"):
+        raise BuildError(f"{art.key}: augment {cfg['augment']!r}: give true, false or \"strong\"")
+    if cfg["augment"] == "strong" and task != "det":
+        raise BuildError(f"{art.key}: augment \"strong\" (rotation, colour, mixup) is for detectors' crops; "
+                         f"give true for a {task} model")
     if cfg["select_every"] and cfg["ema"]:
         raise BuildError(f"{art.key}: give one of ema and select_every: the checkpoint chosen is not an average")
 
