@@ -43,10 +43,6 @@ def main() -> int:
     p.add_argument("--algo", default="hist", help="qat, ptq: how post-training quantization picks activation scales")
     p.add_argument("--hist-percent", type=float, default=0.9999)
     p.add_argument("--skip", nargs="*", default=[], help="qat, ptq: weights whose ops stay float")
-    p.add_argument("--recon", choices=["layer-wise", "region-wise"], default=None,
-                   help="ptq, qat: quant_recon_static at this level (AdaRound / BRECQ) instead of quant_post")
-    p.add_argument("--recon-epochs", type=int, default=20)
-    p.add_argument("--recon-qdrop", action="store_true", help="--recon: activation quantization dropped in (QDrop)")
     p.add_argument("--loss", choices=["mse", "boundary"], default="mse")
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--crop", type=int, default=640)
@@ -74,9 +70,6 @@ def main() -> int:
              "crop": a.crop, "augment": a.augment == "yes", "loss": a.loss}
     if a.kind in ("qat", "ptq"):
         q = {"quantizable_op_type": ops, "algo": a.algo, "hist_percent": a.hist_percent, "skip": a.skip}
-        if a.recon:
-            q["reconstruction"] = {"level": a.recon, "epochs": a.recon_epochs,
-                                   "simulate_activation_quant": a.recon_qdrop}
         recipes = {"before": {"type": "quant_post", "parent": a.teacher, "parent_artifact": "paddle",
                               "calibration": calib, **q}}
         if a.kind == "qat":
@@ -116,7 +109,6 @@ def main() -> int:
     name += f"-{a.loss}" if a.loss != "mse" else ""
     name += f"-{a.hist_percent:g}" if a.kind != "distill" and a.algo == "hist" and a.hist_percent != 0.9999 else ""
     name += f"-skip{len(a.skip)}" if a.skip else ""
-    name += f"-recon-{a.recon}-{a.recon_epochs}{'-qdrop' if a.recon_qdrop else ''}" if a.recon else ""
     out = a.out or ROOT / f"benchmarks/results/experiments/{name}.json"
     write_atomic(out, json.dumps(doc, indent=1) + "\n")
     h = doc[metric]

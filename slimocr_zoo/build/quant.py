@@ -3,8 +3,9 @@ images pre-processed exactly as the model expects.
 
 It stands in for PACT quantization-aware training, which needs the training set and a GPU.
 conv2d_transpose is left out of the default op list: x86 Paddle Lite has no int8 kernel for it.
-``reconstruction`` runs quant_recon_static instead: each weight's rounding (up or down) learned to
-reproduce its layer's or region's float output on the calibration images (AdaRound, BRECQ, QDrop).
+PaddleSlim's quant_recon_static (AdaRound) was tried in its place and left out: the steps affordable
+here changed nothing in paddle's executor, and its export scored 0.000 through Paddle Inference
+(benchmarks/results/experiments/ptq-recon-*.json, rerun at commit 4545e9e).
 """
 from __future__ import annotations
 
@@ -43,15 +44,7 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False):
         # quant_post_static wants a paddle.io.DataLoader that yields feed dicts (return_list=False)
         loader = paddle.io.DataLoader(Samples(), feed_list=[program.global_block().var(feeds[0])],
                                       return_list=False, batch_size=1, shuffle=False)
-        recon = recipe.get("reconstruction")
-        if recon:  # AdaRound (layer-wise), BRECQ (region-wise), QDrop (region-wise, activations dropped in)
-            from paddleslim.quant import quant_recon_static as run
-            extra = {"recon_level": recon.get("level", "layer-wise"), "epochs": recon.get("epochs", 20),
-                     "lr": recon.get("lr", 0.1), "simulate_activation_quant": recon.get("simulate_activation_quant", False),
-                     "drop_prob": recon.get("drop_prob", 0.5)}
-        else:
-            run, extra = quant_post_static, {}
-        run(
+        quant_post_static(
             executor=exe,
             model_dir=str(prog.parent), model_filename=prog.name, params_filename=params.name,
             quantize_model_path=str(staging / "q"),
@@ -62,7 +55,7 @@ def build(parent, art, recipe, staging: Path, calib, quiet=False):
             weight_quantize_type=recipe.get("weight_quantize_type", "channel_wise_abs_max"),
             activation_quantize_type=recipe.get("activation_quantize_type", "range_abs_max"),
             onnx_format=recipe.get("onnx_format", False),
-            skip_tensor_list=recipe.get("skip") or None, **extra)
+            skip_tensor_list=recipe.get("skip") or None)
     finally:
         paddle.disable_static()
     out = staging / "q"
