@@ -59,11 +59,12 @@ def main():
     for model_id in a.models:
         m, boxes, maps = outputs(model_id, items, a.mirror)
         counts = [det_image_counts([{"points": b} for b in tb], sb) for tb, sb in zip(t_boxes, boxes)]
-        mse = float(np.mean([np.mean((s - t) ** 2) for s, t in zip(maps, t_maps)]))
+        same = all(s.shape == t.shape for s, t in zip(maps, t_maps))  # else another input size: boxes only
+        mse = float(np.mean([np.mean((s - t) ** 2) for s, t in zip(maps, t_maps)])) if same else None
         rows.append({"model": model_record(m), "agreement": det_metrics(counts), "map_mse": mse})
         print(f"{model_id:28s} agreement with {a.teacher}: {rows[-1]['agreement']['hmean']:.4f} "
               f"(P {rows[-1]['agreement']['precision']:.3f}, R {rows[-1]['agreement']['recall']:.3f}), "
-              f"map mse {mse:.3e}")
+              f"map mse {mse:.3e}" if mse is not None else "maps of another size")
     doc = {"kind": "teacher-agreement",
            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "command": "python benchmarks/teacher_agreement.py " + " ".join(sys.argv[1:]), "environment": environment(),

@@ -838,3 +838,23 @@ def test_pruning_json_says_what_was_removed(tmp_path):
     c0, c1 = doc["out_channels"]["conv16_expand_weights"]
     assert c1 == c0 - c0 // 2 or c1 == c0 // 2
     assert doc["out_channels"]["conv2d_36.w_0"] == [24, 24] and doc["left_whole"] == ["conv2d_36.w_0"]
+
+
+def test_teacher_agreement_is_one_for_the_teacher_itself_and_less_for_another_model(tmp_path):
+    """benchmarks/teacher_agreement.py: the teacher against itself agrees 1.0 with no map error; a
+    different detector (PP-OCRv4's) agrees less, its map further away."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "agreement.json"
+    script = Path(__file__).resolve().parents[1] / "benchmarks/teacher_agreement.py"
+    r = subprocess.run([sys.executable, str(script), "--models", "MobileNetV3_DB", "ch_PP-OCRv4_det", "--limit", "3",
+                        "--data", str(SHARED / "data"), "--mirror", str(SHARED / "models"), "--out", str(out)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    doc = json.loads(out.read_text())
+    same, other = doc["rows"]
+    assert doc["teacher"]["id"] == "MobileNetV3_DB" and same["model"]["id"] == "MobileNetV3_DB"
+    assert same["agreement"]["det"] > 0 and same["agreement"]["hmean"] == 1.0 and same["map_mse"] == 0.0
+    assert other["agreement"]["hmean"] < 1.0 and other["map_mse"] > 0
