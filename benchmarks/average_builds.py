@@ -3,19 +3,24 @@ each conv's weights dequantized (int x its channel scale / 127), averaged, and q
 channel-wise abs-max; every other float variable (batch norm, biases, activation scales, which
 the recipe fixes) averaged. An experiment: does averaging runs ("model soup") beat one run?
 
-    python benchmarks/average_builds.py OUT_DIR BUILD_DIR BUILD_DIR...
+    python benchmarks/average_builds.py OUT_DIR BUILD_DIR BUILD_DIR [BUILD_DIR...]
 
 Each BUILD_DIR holds inference.pdmodel + inference.pdiparams (a cache's files/built/ID/paddle).
 Score the result as your own model:
     slimocr-zoo add --id soup --task det --like MobileNetV3_DB --manifest soup.json OUT_DIR/inference.*
     SLIMOCR_ZOO_MANIFEST=soup.json slimocr-zoo eval --models soup --limit 300 --runtime paddle
 """
+import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-DEQUANT = "fake_channel_wise_dequantize_max_abs"
+import numpy as np  # noqa: E402
+
+from slimocr_zoo.runtime.fold import DEQUANT  # noqa: E402
+from slimocr_zoo.runtime.libs import import_paddle  # noqa: E402
 
 
 def channel_scales(program) -> dict:
@@ -27,8 +32,7 @@ def channel_scales(program) -> dict:
 
 
 def main(out: str, dirs) -> int:
-    import paddle
-
+    paddle = import_paddle()  # paddle's own INFO lines off the console, as everywhere in the zoo
     paddle.enable_static()
     exe, place = paddle.static.Executor(paddle.CPUPlace()), paddle.CPUPlace()
     builds = []
@@ -67,6 +71,12 @@ def main(out: str, dirs) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 4:
-        sys.exit(__doc__)
-    sys.exit(main(sys.argv[1], sys.argv[2:]))
+    p = argparse.ArgumentParser(description="the average of several int8 qat builds as one int8 model")
+    p.add_argument("out", help="the folder to write inference.pdmodel + .pdiparams into")
+    p.add_argument("builds", nargs="+", help="two or more folders with inference.pdmodel + .pdiparams")
+    a = p.parse_args()
+    missing = [d for d in a.builds if not (Path(d) / "inference.pdmodel").is_file()
+               or not (Path(d) / "inference.pdiparams").is_file()]
+    if missing or len(a.builds) < 2:
+        p.error(f"{missing[0]} has no inference.pdmodel + .pdiparams" if missing else "give two or more builds")
+    sys.exit(main(a.out, a.builds))

@@ -25,22 +25,23 @@ import numpy as np  # noqa: E402
 
 import slimocr_zoo  # noqa: E402
 from slimocr_zoo.data import DET_SET, read_det_labels  # noqa: E402
-from slimocr_zoo.metrics import det_image_counts, det_metrics  # noqa: E402
-from slimocr_zoo.ocr.det import preprocess  # noqa: E402
-from slimocr_zoo.ocr.image import read_image  # noqa: E402
 from slimocr_zoo.files import write_atomic  # noqa: E402
+from slimocr_zoo.metrics import det_image_counts, det_metrics  # noqa: E402
+from slimocr_zoo.ocr.det import postprocess  # noqa: E402
+from slimocr_zoo.ocr.image import read_image  # noqa: E402
 from slimocr_zoo.results import environment, model_record  # noqa: E402
 
 
 def outputs(model_id, items, mirror):
-    """Each image's boxes and its probability map (every 4th pixel), through the paddle runtime."""
+    """Each image's boxes and its probability map (every 4th pixel), through the paddle runtime:
+    one forward pass an image, the boxes post-processed from that map as the pipeline does."""
     m = slimocr_zoo.load(model_id, runtime="paddle", quiet=True, mirror=mirror)
     boxes, maps = [], []
     for path, _ in items:
         img = read_image(path)
-        x, _ = preprocess(img, m.entry.input)
-        maps.append(m.stage.predictor.run(x)[0][0, 0, ::4, ::4])
-        boxes.append([np.asarray(b).tolist() for b in m(img).boxes])
+        prob = m.stage.probability_map(img)
+        maps.append(prob[::4, ::4])
+        boxes.append([b.tolist() for b in postprocess(prob, img.shape[:2], m.stage.post_spec)[0]])
     return m, boxes, maps
 
 
@@ -53,18 +54,29 @@ def main():
     p.add_argument("--limit", type=int, default=300, help="ICDAR label lines 0..N-1 (the recipes use 300+)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/teacher-agreement.json")
     a = p.parse_args()
-    items = read_det_labels(a.data / DET_SET / "labels.txt")[:a.limit]
-    teacher, t_boxes, t_maps = outputs(a.teacher, items, a.mirror)
+    labels = a.data / DET_SET / "labels.txt"
+    if not labels.is_file():
+        p.error(f"no ICDAR 2015 det labels at {labels}: give --data the folder that holds {DET_SET}/")
+    if a.limit < 1:
+        p.error(f"--limit {a.limit}: give the number of images to score, 1 or more")
+    try:
+        for model_id in [a.teacher] + a.models:
+            if slimocr_zoo.info(model_id).task != "det":
+                p.error(f"{model_id} is a {slimocr_zoo.info(model_id).task} model: agreement compares detectors")
+        items = read_det_labels(labels)[:a.limit]
+        teacher, t_boxes, t_maps = outputs(a.teacher, items, a.mirror)
+        runs = [(model_id,) + outputs(model_id, items, a.mirror) for model_id in a.models]
+    except slimocr_zoo.ZooError as e:
+        p.error(str(e))  # one line, exit 2
     rows = []
-    for model_id in a.models:
-        m, boxes, maps = outputs(model_id, items, a.mirror)
+    for model_id, m, boxes, maps in runs:
         counts = [det_image_counts([{"points": b} for b in tb], sb) for tb, sb in zip(t_boxes, boxes)]
         same = all(s.shape == t.shape for s, t in zip(maps, t_maps))  # else another input size: boxes only
         mse = float(np.mean([np.mean((s - t) ** 2) for s, t in zip(maps, t_maps)])) if same else None
         rows.append({"model": model_record(m), "agreement": det_metrics(counts), "map_mse": mse})
-        print(f"{model_id:28s} agreement with {a.teacher}: {rows[-1]['agreement']['hmean']:.4f} "
-              f"(P {rows[-1]['agreement']['precision']:.3f}, R {rows[-1]['agreement']['recall']:.3f}), "
-              f"map mse {mse:.3e}" if mse is not None else "maps of another size")
+        agree = rows[-1]["agreement"]
+        print(f"{model_id:28s} agreement with {a.teacher}: {agree['hmean']:.4f} (P {agree['precision']:.3f}, "
+              f"R {agree['recall']:.3f}), " + (f"map mse {mse:.3e}" if mse is not None else "maps of another size"))
     doc = {"kind": "teacher-agreement",
            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "command": "python benchmarks/teacher_agreement.py " + " ".join(sys.argv[1:]), "environment": environment(),

@@ -4,9 +4,9 @@ loop the qat recipe shares.
 A detector learns to give the teacher's probability map (mean squared difference) on augmented
 crops of the calibration images: random scale, crop, flip (``augment: false``: the images
 themselves, pre-processed as at inference, one a step; ``"strong"``: also rotation, colour
-jitter, blur and mixup, which need no labels since the teacher sees the same image). A recognizer learns the teacher's
-character distribution at every CTC time step (KL divergence, so the blank-dominated steps do not
-drown the characters) on word crops, jittered at their edges. ``features`` adds intermediate maps
+jitter, blur and mixup, which need no labels since the teacher sees the same image). A recognizer
+learns the teacher's character distribution at every CTC time step (KL divergence, so the
+blank-dominated steps do not drown the characters) on word crops, jittered at their edges. ``features`` adds intermediate maps
 the student shares with its teacher (e.g. a pruned recognizer's neck output), each a squared error
 relative to the teacher's mean square: far more to learn from each of a few hundred crops. Batch
 norm runs on its running statistics (``use_global_stats``), as at inference, so small batches do
@@ -300,8 +300,6 @@ def check_options(cfg: dict, task: str, art) -> None:
     if cfg["select_every"] and task != "det":
         raise BuildError(f"{art.key}: select_every scores detectors (hmean on the calibration images); "
                          f"leave it out for a {task} model")
-    if cfg["augment"] not in (True, False, "strong"):
-        raise BuildError(f"{art.key}: augment {cfg['augment']!r}: give true, false or \"strong\"")
     if cfg["augment"] == "strong" and task != "det":
         raise BuildError(f"{art.key}: augment \"strong\" (rotation, colour, mixup) is for detectors' crops; "
                          f"give true for a {task} model")
