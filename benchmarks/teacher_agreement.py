@@ -10,6 +10,9 @@ tells recipes apart where hmean cannot.
 
     python benchmarks/teacher_agreement.py [--models SlimTextDet ...] [--limit 300] [--out FILE]
 
+A model may be ID/ARTIFACT (SlimTextDet_pruning/pruned: a build's intermediate step). Each row
+also gives the hmean against ICDAR's labels of the same boxes (``labels``), so one run scores both.
+
 SLIMOCR_ZOO_HOME picks the builds measured (an experiment's own cache, say).
 """
 import argparse
@@ -35,7 +38,8 @@ from slimocr_zoo.results import environment, model_record  # noqa: E402
 def outputs(model_id, items, mirror):
     """Each image's boxes and its probability map (every 4th pixel), through the paddle runtime:
     one forward pass an image, the boxes post-processed from that map as the pipeline does."""
-    m = slimocr_zoo.load(model_id, runtime="paddle", quiet=True, mirror=mirror)
+    mid, _, artifact = model_id.partition("/")
+    m = slimocr_zoo.load(mid, artifact=artifact or None, runtime="paddle", quiet=True, mirror=mirror)
     boxes, maps = [], []
     for path, _ in items:
         img = read_image(path)
@@ -61,26 +65,32 @@ def main():
         p.error(f"--limit {a.limit}: give the number of images to score, 1 or more")
     try:
         for model_id in [a.teacher] + a.models:
-            if slimocr_zoo.info(model_id).task != "det":
-                p.error(f"{model_id} is a {slimocr_zoo.info(model_id).task} model: agreement compares detectors")
+            task = slimocr_zoo.info(model_id.partition("/")[0]).task
+            if task != "det":
+                p.error(f"{model_id} is a {task} model: agreement compares detectors")
         items = read_det_labels(labels)[:a.limit]
         teacher, t_boxes, t_maps = outputs(a.teacher, items, a.mirror)
         runs = [(model_id,) + outputs(model_id, items, a.mirror) for model_id in a.models]
     except slimocr_zoo.ZooError as e:
         p.error(str(e))  # one line, exit 2
+    def labelled(boxes):  # the same boxes scored against ICDAR's labels
+        return det_metrics([det_image_counts(gt, b) for (_, gt), b in zip(items, boxes)])
+
     rows = []
     for model_id, m, boxes, maps in runs:
         counts = [det_image_counts([{"points": b} for b in tb], sb) for tb, sb in zip(t_boxes, boxes)]
         same = all(s.shape == t.shape for s, t in zip(maps, t_maps))  # else another input size: boxes only
         mse = float(np.mean([np.mean((s - t) ** 2) for s, t in zip(maps, t_maps)])) if same else None
-        rows.append({"model": model_record(m), "agreement": det_metrics(counts), "map_mse": mse})
+        rows.append({"model": model_record(m), "agreement": det_metrics(counts), "map_mse": mse,
+                     "labels": labelled(boxes)})
         agree = rows[-1]["agreement"]
         print(f"{model_id:28s} agreement with {a.teacher}: {agree['hmean']:.4f} (P {agree['precision']:.3f}, "
-              f"R {agree['recall']:.3f}), " + (f"map mse {mse:.3e}" if mse is not None else "maps of another size"))
+              f"R {agree['recall']:.3f}), " + (f"map mse {mse:.3e}" if mse is not None else "maps of another size")
+              + f", hmean on the labels {rows[-1]['labels']['hmean']:.4f}")
     doc = {"kind": "teacher-agreement",
            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "command": "python benchmarks/teacher_agreement.py " + " ".join(sys.argv[1:]), "environment": environment(),
-           "teacher": model_record(teacher), "images": f"ICDAR 2015 det lines 0..{a.limit - 1}", "rows": rows}
+           "teacher": model_record(teacher), "teacher_labels": labelled(t_boxes), "images": f"ICDAR 2015 det lines 0..{a.limit - 1}", "rows": rows}
     write_atomic(a.out, json.dumps(doc, indent=1) + "\n")
     print(f"wrote {a.out}")
     return 0

@@ -849,12 +849,19 @@ def test_teacher_agreement_is_one_for_the_teacher_itself_and_less_for_another_mo
 
     out = tmp_path / "agreement.json"
     script = Path(__file__).resolve().parents[1] / "benchmarks/teacher_agreement.py"
-    r = subprocess.run([sys.executable, str(script), "--models", "MobileNetV3_DB", "ch_PP-OCRv4_det", "--limit", "3",
-                        "--data", str(SHARED / "data"), "--mirror", str(SHARED / "models"), "--out", str(out)],
+    common = ["--limit", "3", "--data", str(SHARED / "data"), "--mirror", str(SHARED / "models"), "--out", str(out)]
+    r = subprocess.run([sys.executable, str(script), "--models", "MobileNetV3_DB/paddle", "ch_PP-OCRv4_det", *common],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     doc = json.loads(out.read_text())
     same, other = doc["rows"]
     assert doc["teacher"]["id"] == "MobileNetV3_DB" and same["model"]["id"] == "MobileNetV3_DB"
+    assert same["model"]["artifact"] == "paddle"  # ID/ARTIFACT picks an artifact
     assert same["agreement"]["det"] > 0 and same["agreement"]["hmean"] == 1.0 and same["map_mse"] == 0.0
     assert other["agreement"]["hmean"] < 1.0 and other["map_mse"] > 0
+    # the same boxes scored against ICDAR's labels: the teacher's own figure, and another model's differs
+    assert same["labels"] == doc["teacher_labels"] and doc["teacher_labels"]["gt"] > 0
+    assert other["labels"]["matched"] != same["labels"]["matched"] or other["labels"]["det"] != same["labels"]["det"]
+    bad = subprocess.run([sys.executable, str(script), "--models", "MobileNetV3_DB/no-such-artifact", *common],
+                         capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 2 and "no-such-artifact" in bad.stderr and "Traceback" not in bad.stderr
