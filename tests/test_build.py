@@ -179,8 +179,14 @@ def test_int8_model_runs_real_int8_close_to_simulated(tmp_path):
     q = sim.stage.probability_map(img)
     assert not np.array_equal(p, q)  # int8 kernels really ran: not the fake-quant fp32 numbers
     assert ((p > 0.3) != (q > 0.3)).mean() < 0.01  # the text mask DB thresholds
-    a, b = len(real(img)), len(sim(img))
-    assert b >= 5 and abs(a - b) <= 0.2 * b
+    # the same words found: simulated int8's boxes as the truth (ICDAR's IoU 0.5), not a count of boxes
+    # (on a Xeon with AMX real int8 found 9 where simulated found 7, the mask within 1%)
+    from slimocr_zoo.metrics import det_image_counts, det_metrics
+
+    truth = [{"points": b.tolist()} for b in sim(img).boxes]
+    found = list(real(img).boxes)
+    agree = det_metrics([det_image_counts(truth, found)])
+    assert len(truth) >= 5 and agree["recall"] >= 0.8 and agree["hmean"] >= 0.7, agree
 
 
 def test_quantized_affine_blocks_fold_into_the_int8_scales(tmp_path):
