@@ -73,6 +73,7 @@ def main():
         runs = [(model_id,) + outputs(model_id, items, a.mirror) for model_id in a.models]
     except slimocr_zoo.ZooError as e:
         p.error(str(e))  # one line, exit 2
+
     def labelled(boxes):  # the same boxes scored against ICDAR's labels
         return det_metrics([det_image_counts(gt, b) for (_, gt), b in zip(items, boxes)])
 
@@ -90,7 +91,8 @@ def main():
     doc = {"kind": "teacher-agreement",
            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "command": "python benchmarks/teacher_agreement.py " + " ".join(sys.argv[1:]), "environment": environment(),
-           "teacher": model_record(teacher), "teacher_labels": labelled(t_boxes), "images": f"ICDAR 2015 det lines 0..{a.limit - 1}", "rows": rows}
+           "teacher": model_record(teacher), "teacher_labels": labelled(t_boxes),
+           "images": f"ICDAR 2015 det lines 0..{a.limit - 1}", "rows": rows}
     write_atomic(a.out, json.dumps(doc, indent=1) + "\n")
     print(f"wrote {a.out}")
     return 0
