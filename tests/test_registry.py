@@ -317,3 +317,15 @@ def test_unregister_manifest_takes_a_user_manifest_back(tmp_path):
     slimocr_zoo.unregister_manifest()
     assert "my_other" not in {m.id for m in slimocr_zoo.list_models()}
     assert "MobileNetV3_DB" in {m.id for m in slimocr_zoo.list_models()}  # the built-in one stays
+
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "benchmarks/experiments").glob("*.json")),
+                         ids=lambda p: p.name)
+def test_experiment_manifests_merge_with_the_builtin_one(path):
+    """The manifests that make benchmarks/results/experiments/ rerunnable still validate, and their
+    recipes' parents and teachers still resolve (a stale id would only fail hours into a rerun)."""
+    reg = slimocr_zoo.register_manifest(path)
+    ids = [m["id"] for m in json.loads(path.read_text())["models"]]
+    assert ids and all(reg.resolve(i).manifest == path.resolve() for i in ids)
+    assert all(reg.resolve(i).recipes for i in ids)  # each is something built here, not a download
