@@ -126,8 +126,18 @@ def _batch(task, images, cfg, rng, spec, n):
             else _jittered_crops(images, n, rng, spec, cfg["rec_width"]))
 
 
-def _loss(paddle, task, out, target, kind="mse"):
+def _loss(paddle, task, out, target, kind="mse", thresh=0.3):
     if task == "det":
+        if kind == "db":  # as DB trains its map, on the teacher's binarized at the post-process threshold and
+            eps = 1e-6    # dilated (PaddleOCR's DistillationDilaDBLoss): balanced BCE + dice, which weighs a small
+            label = paddle.nn.functional.max_pool2d(  # box like a large one where squared error weighs pixels
+                paddle.cast(target > thresh, "float32"), kernel_size=3, stride=1, padding=1)
+            s = paddle.clip(out, eps, 1.0 - eps)
+            bce = -(label * paddle.log(s) + (1.0 - label) * paddle.log(1.0 - s))
+            pos = paddle.sum(label * bce) / (paddle.sum(label) + 1.0)
+            neg = paddle.sum((1.0 - label) * bce) / (paddle.sum(1.0 - label) + 1.0)
+            dice = 1.0 - 2.0 * paddle.sum(out * label) / (paddle.sum(out) + paddle.sum(label) + eps)
+            return pos + neg + dice
         if kind == "bce":  # KL between per-pixel Bernoullis (DB trains its map by BCE): 0 at a match, and its
             eps = 1e-6     # gradient at the logit is student - teacher, where squared error's fades near 0 and 1
             s = paddle.clip(out, eps, 1.0 - eps)
@@ -362,7 +372,7 @@ def train(student, teacher, art, staging: Path, calib, cfg: dict, quiet: bool = 
                 out = block.var(fetches[0].name)
                 test = program.clone(for_test=True)
                 target = paddle.static.data("teacher_map", shape=[-1] * len(out.shape), dtype="float32")
-                loss = _loss(paddle, task, out, target, cfg["loss"])
+                loss = _loss(paddle, task, out, target, cfg["loss"], student.entry.postprocess.get("thresh", 0.3))
                 feats = _features(block, t_prog.global_block(), cfg["features"], art)
                 for i, f in enumerate(feats):  # intermediate maps too: more to learn from each of few crops
                     t = paddle.static.data(f"teacher_feature_{i}", shape=[-1] * len(f.shape), dtype="float32")
