@@ -43,7 +43,7 @@ def main() -> int:
     p.add_argument("--algo", default="hist", help="qat, ptq: how post-training quantization picks activation scales")
     p.add_argument("--hist-percent", type=float, default=0.9999)
     p.add_argument("--skip", nargs="*", default=[], help="qat, ptq: weights whose ops stay float")
-    p.add_argument("--loss", choices=["mse", "boundary"], default="mse")
+    p.add_argument("--loss", choices=["mse", "boundary", "bce", "db"], default="mse")
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--crop", type=int, default=640)
     p.add_argument("--images", type=int, default=None,
