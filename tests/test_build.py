@@ -677,26 +677,29 @@ def test_training_keeps_the_models_own_variables(tmp_path):
     assert len(m(SHARED / "data/icdar2015_det/images/img_394.jpg")) >= 1  # still finds text
 
 
-def test_ctrl_c_swallowed_by_a_library_still_stops_the_build():
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_swallowed_by_a_library_still_stops_the_build(signame):
     """paddle's quantization pass and PaddleSlim's quant_post wrap their work in a bare ``except:``: a
-    KeyboardInterrupt raised there is lost. The build remembers the signal and the next check stops."""
+    KeyboardInterrupt raised there is lost. The build remembers the signal and the next check stops.
+    ``kill`` (SIGTERM) stops it the same way, so its staging folder is cleaned up too."""
     import os
     import signal
 
     from slimocr_zoo.build import interrupt
 
-    before = signal.getsignal(signal.SIGINT)
+    sig = getattr(signal, signame)
+    before = signal.getsignal(sig)
     with interrupt.watching():
         interrupt.check()  # nothing yet
         try:  # a library's bare except around the moment Ctrl-C comes
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), sig)
             for _ in range(1000):  # the handler runs at the next bytecode boundaries
                 pass
         except:  # noqa: E722
             pass
         with pytest.raises(KeyboardInterrupt):
             interrupt.check()
-    assert signal.getsignal(signal.SIGINT) is before  # the caller's handler back
+    assert signal.getsignal(sig) is before  # the caller's handler back
     with interrupt.watching():
         interrupt.check()  # the next build starts clean
 

@@ -2,7 +2,8 @@
 quantization pass (reading each scale) and PaddleSlim's quant_post (which then starts again) run
 under bare ``except:``. While ``watching``, the signal is also remembered; ``check()`` raises it
 again, each training step and after each recipe. Seen: one CI run in several trained on after a
-SIGINT that arrived in that window."""
+SIGINT that arrived in that window. SIGTERM (``kill``) stops a build the same way: its staging
+folder is removed, where the default action left it behind."""
 from __future__ import annotations
 
 import contextlib
@@ -25,11 +26,12 @@ def watching():
     if not _state["depth"]:
         _state["seen"] = False
     _state["depth"] += 1
-    old = signal.signal(signal.SIGINT, _on_sigint)
+    old = {sig: signal.signal(sig, _on_sigint) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
         _state["depth"] -= 1
 
 
