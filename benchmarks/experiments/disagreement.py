@@ -75,7 +75,17 @@ def main():
     p.add_argument("--models", nargs="+", default=["SlimTextDet", "SlimTextDet_pruning", "SlimTextDet_quat_pruning"])
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/experiments/disagreement.json")
     a = p.parse_args()
-    items = read_det_labels(a.data / DET_SET / "labels.txt")[:300]
+    labels = a.data / DET_SET / "labels.txt"
+    if not labels.is_file():
+        p.error(f"no ICDAR 2015 det labels at {labels}: give --data the folder that holds {DET_SET}/")
+    for mid in [a.teacher] + a.models:  # before minutes of inference: a wrong id is one line, exit 2
+        try:
+            task = slimocr_zoo.info(mid).task
+        except slimocr_zoo.ZooError as e:
+            p.error(str(e))
+        if task != "det":
+            p.error(f"{mid} is a {task} model: this compares detectors")
+    items = read_det_labels(labels)[:300]
     teacher, t = detect(a.teacher, items, a.mirror)
     sides = [min(cv2.minAreaRect(np.asarray(q.exterior.coords, np.float32))[1]) for boxes in t for q, _ in boxes]
     rows = []
