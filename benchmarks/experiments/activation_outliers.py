@@ -32,6 +32,8 @@ from slimocr_zoo.files import write_atomic  # noqa: E402
 from slimocr_zoo.logs import captured  # noqa: E402
 from slimocr_zoo.results import environment  # noqa: E402
 
+from detector_cli import check_detectors  # noqa: E402
+
 CALIB = {"set": DET_SET, "start": 300, "count": 100}
 PTQ = {"algo": "hist", "hist_percent": 0.9999, "quantizable_op_type": ["conv2d", "depthwise_conv2d"]}
 
@@ -50,10 +52,9 @@ def main():
     a = p.parse_args()
     if not 1 <= a.images <= CALIB["count"]:
         p.error(f"--images {a.images}: give 1..{CALIB['count']}")
+    check_detectors(p, [a.model], artifacts=True)
     mid, _, artifact = a.model.partition("/")
     try:
-        if slimocr_zoo.info(mid).task != "det":
-            p.error(f"{mid} is not a detector")
         parent = slimocr_zoo.load(mid, artifact=artifact or None, format="paddle", runtime="paddle", quiet=True,
                                   mirror=a.mirror)
         calib = calibration_set(CALIB, parent.entry)
@@ -77,7 +78,7 @@ def main():
     print(f"all quantized: map mse {doc['all_quantized_mse']:.3e}; weights only: {doc['weights_only_mse']:.3e}")
     for r in sorted(doc["activations"], key=lambda r: -r["alone_mse"])[:8]:
         print(f"  {r['activation']:24s} -> {r['consumer']} ({r['weight']}): alone {r['alone_mse']:.3e}, "
-              f"channel spread {r['spread']:.1f}")
+              f"channel spread {r.get('spread', float('nan')):.1f}, scale {r['scale']:.2f}")
     for g in doc["greedy"]:
         print(f"  float: {', '.join(g['float']) or '(none)'} -> {g['mse']:.3e}")
     print(f"wrote {a.out}")
@@ -100,26 +101,30 @@ def measure(paddle, parent, ptq, xs, greedy):
             with paddle.static.scope_guard(scope):
                 return exe.run(p, feed={feeds[0]: x}, fetch_list=list(fetches) + list(extra))
 
-        def quantized_only(keep):
-            """The PTQ model with every activation quantize op but those in ``keep`` made the identity
-            (x * 127 / scale: what its dequantize op undoes)."""
-            m = load(ptq["inference.pdmodel"], ptq["inference.pdiparams"])
-            scope, block = m[0], m[1].global_block()
-            for i, op in enumerate(list(block.ops)):
-                if not op.type.startswith("fake_quantize") or op.input("X")[0] in keep:
-                    continue
-                s = float(np.array(scope.find_var(op.input("InScale")[0]).get_tensor()).reshape(-1)[0])
-                levels = (1 << (op.attr("bit_length") - 1)) - 1
-                x, out = block.var(op.input("X")[0]), block.var(op.output("Out")[0])
-                block._remove_op(i)
-                block._insert_op(i, type="scale", inputs={"X": [x]}, outputs={"Out": [out]},
-                                 attrs={"scale": levels / s, "bias": 0.0, "bias_after_scale": True})
-            return m
-
         float_m = load(*parent.program_files())
         full = load(ptq["inference.pdmodel"], ptq["inference.pdiparams"])
+        quant_ops = [op for op in full[1].global_block().ops if op.type.startswith("fake_quantize")]
+        acts = [op.input("X")[0] for op in quant_ops]
+        scales = {op.input("X")[0]: float(np.array(full[0].find_var(op.input("InScale")[0]).get_tensor()).reshape(-1)[0])
+                  for op in quant_ops}
+
+        def quantized_only(keep):
+            """A copy of the PTQ program (its weights shared) with every activation quantize op but those in
+            ``keep`` made the identity (x * 127 / scale: what its dequantize op undoes)."""
+            prog = full[1].clone()
+            block = prog.global_block()
+            for i, op in enumerate(list(block.ops)):
+                x = op.input("X")[0] if op.type.startswith("fake_quantize") else None
+                if x is None or x in keep:
+                    continue
+                levels = (1 << (op.attr("bit_length") - 1)) - 1
+                out = block.var(op.output("Out")[0])
+                block._remove_op(i)
+                block._insert_op(i, type="scale", inputs={"X": [block.var(x)]}, outputs={"Out": [out]},
+                                 attrs={"scale": levels / scales[x], "bias": 0.0, "bias_after_scale": True})
+            return (full[0], prog) + full[2:]
+
         fblock = float_m[1].global_block()
-        acts = [op.input("X")[0] for op in full[1].global_block().ops if op.type.startswith("fake_quantize")]
         consumers = {}
         for op in fblock.ops:
             if op.type in PTQ["quantizable_op_type"]:
@@ -135,16 +140,19 @@ def measure(paddle, parent, ptq, xs, greedy):
         def mse(m):
             return float(np.mean([np.mean((run(m, x)[0] - t) ** 2) for x, t in zip(xs, targets)]))
 
+        def spread(n):  # each channel's |max| over the images
+            if not ranges.get(n):
+                return {}
+            cm = np.max(np.stack(ranges[n]), axis=0)
+            return {"channels": int(cm.size), "channel_max": round(float(cm.max()), 3),
+                    "channel_median": round(float(np.median(cm)), 3),
+                    "spread": round(float(cm.max() / max(np.median(cm), 1e-6)), 2)}
+
         rows = []
         for n in acts:
-            cm = np.max(np.stack(ranges[n]), axis=0) if ranges.get(n) else None
             op_type, weight = consumers.get(n, ("?", "?"))
-            rows.append({"activation": n, "consumer": op_type, "weight": weight,
-                         "channels": None if cm is None else int(cm.size),
-                         "channel_max": None if cm is None else round(float(cm.max()), 3),
-                         "channel_median": None if cm is None else round(float(np.median(cm)), 3),
-                         "spread": None if cm is None else round(float(cm.max() / max(np.median(cm), 1e-6)), 2),
-                         "alone_mse": mse(quantized_only({n}))})
+            rows.append({"activation": n, "consumer": op_type, "weight": weight, "scale": round(scales[n], 3),
+                         **spread(n), "alone_mse": mse(quantized_only({n}))})
         worst = [r["activation"] for r in sorted(rows, key=lambda r: -r["alone_mse"])]
         steps = []
         for k in range(greedy + 1):

@@ -9,7 +9,6 @@ is simply not there in the other's output), with the shorter side of the whole o
 Written to tell which loss or recipe could help: borderline boxes want a calibrated map, split and
 merged ones a loss on the gaps between words, whole ones capacity for small text.
 """
-import argparse
 import datetime
 import json
 import sys
@@ -23,10 +22,12 @@ import numpy as np  # noqa: E402
 from shapely.geometry import Polygon  # noqa: E402
 
 import slimocr_zoo  # noqa: E402
-from slimocr_zoo.data import DET_SET, read_det_labels  # noqa: E402
+from slimocr_zoo.data import read_det_labels  # noqa: E402
 from slimocr_zoo.files import write_atomic  # noqa: E402
 from slimocr_zoo.ocr.image import read_image  # noqa: E402
 from slimocr_zoo.results import environment, model_record  # noqa: E402
+
+from detector_cli import check_detectors, labels_file, parser  # noqa: E402
 
 
 def detect(mid, items, mirror):
@@ -68,23 +69,10 @@ def summary(left, total):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--data", type=Path, default=ROOT.parent / "shared/data")
-    p.add_argument("--mirror", default=str(ROOT.parent / "shared/models"))
-    p.add_argument("--teacher", default="MobileNetV3_DB")
-    p.add_argument("--models", nargs="+", default=["SlimTextDet", "SlimTextDet_pruning", "SlimTextDet_quat_pruning"])
-    p.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/experiments/disagreement.json")
+    p = parser(ROOT / "benchmarks/results/experiments/disagreement.json")
     a = p.parse_args()
-    labels = a.data / DET_SET / "labels.txt"
-    if not labels.is_file():
-        p.error(f"no ICDAR 2015 det labels at {labels}: give --data the folder that holds {DET_SET}/")
-    for mid in [a.teacher] + a.models:  # before minutes of inference: a wrong id is one line, exit 2
-        try:
-            task = slimocr_zoo.info(mid).task
-        except slimocr_zoo.ZooError as e:
-            p.error(str(e))
-        if task != "det":
-            p.error(f"{mid} is a {task} model: this compares detectors")
+    labels = labels_file(p, a.data)
+    check_detectors(p, [a.teacher] + a.models)  # before minutes of inference
     items = read_det_labels(labels)[:300]
     teacher, t = detect(a.teacher, items, a.mirror)
     sides = [min(cv2.minAreaRect(np.asarray(q.exterior.coords, np.float32))[1]) for boxes in t for q, _ in boxes]

@@ -11,7 +11,6 @@ Measured 2026-12-01 on SlimTextDet and SlimTextDet_pruning as built on a Xeon
 manifest's thresholds; SlimTextDet_pruning's (box_thresh 0.6, by 0.002 of agreement) scored less on
 lines 0-299, against the labels and against the teacher.
 """
-import argparse
 import datetime
 import itertools
 import json
@@ -22,34 +21,23 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import slimocr_zoo  # noqa: E402
-from slimocr_zoo.data import DET_SET, read_det_labels  # noqa: E402
+from slimocr_zoo.data import read_det_labels  # noqa: E402
 from slimocr_zoo.files import write_atomic  # noqa: E402
 from slimocr_zoo.metrics import det_image_counts, det_metrics  # noqa: E402
 from slimocr_zoo.ocr.det import postprocess  # noqa: E402
 from slimocr_zoo.ocr.image import read_image  # noqa: E402
 from slimocr_zoo.results import environment, model_record  # noqa: E402
 
+from detector_cli import check_detectors, labels_file, parser  # noqa: E402
+
 THRESH, BOX_THRESH = (0.3, 0.35, 0.4), (0.5, 0.55, 0.6, 0.65)
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--data", type=Path, default=ROOT.parent / "shared/data")
-    p.add_argument("--mirror", default=str(ROOT.parent / "shared/models"))
-    p.add_argument("--teacher", default="MobileNetV3_DB")
-    p.add_argument("--models", nargs="+", default=["SlimTextDet", "SlimTextDet_pruning", "SlimTextDet_quat_pruning"])
-    p.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/experiments/postprocess-thresholds.json")
+    p = parser(ROOT / "benchmarks/results/experiments/postprocess-thresholds.json")
     a = p.parse_args()
-    labels = a.data / DET_SET / "labels.txt"
-    if not labels.is_file():
-        p.error(f"no ICDAR 2015 det labels at {labels}: give --data the folder that holds {DET_SET}/")
-    for mid in [a.teacher] + a.models:  # before minutes of inference: a wrong id is one line, exit 2
-        try:
-            task = slimocr_zoo.info(mid).task
-        except slimocr_zoo.ZooError as e:
-            p.error(str(e))
-        if task != "det":
-            p.error(f"{mid} is a {task} model: this compares detectors")
+    labels = labels_file(p, a.data)
+    check_detectors(p, [a.teacher] + a.models)  # before minutes of inference
     items = read_det_labels(labels)[:400]
     scored = items[:300]  # lines 300-399: items[300:]
 
