@@ -69,8 +69,9 @@ def test_opt_is_deterministic_and_cached(zoo_env):
     assert len(m(SHARED / "data/icdar2015_det/images/img_2.jpg")) >= 5
 
 
-def test_opt_gets_the_program_without_attributes_only_onednn_and_cudnn_read(tmp_path):
-    """A paddle 1.x export carries oneDNN/cuDNN attributes on every op; opt would copy them into the .nb."""
+def test_opt_gets_the_program_without_attributes_only_onednn_cudnn_or_bookkeeping_read(tmp_path):
+    """A paddle 1.x export carries oneDNN/cuDNN attributes and paddle's bookkeeping (op_role, ...) on
+    every op; opt would copy them into the .nb."""
     from paddle.base.proto import framework_pb2
 
     from slimocr_zoo.ocr.det import preprocess
@@ -93,8 +94,10 @@ def test_opt_gets_the_program_without_attributes_only_onednn_and_cudnn_read(tmp_
         assert all(b[k] == v for k, v in a.items())  # what is kept is kept as it was
         gone = set(b) - set(a)
         assert all(k == "is_test" or k.startswith(("use_", "fuse_", "Scale_")) or k in (
-            "exhaustive_search", "workspace_size_MB", "force_fp32_output", "mkldnn_data_type") for k in gone), gone
+            "exhaustive_search", "workspace_size_MB", "force_fp32_output", "mkldnn_data_type",
+            "op_callstack", "op_device", "op_namescope", "op_role", "op_role_var", "with_quant_attr") for k in gone), gone
     assert "use_mkldnn" in before[1] and "use_mkldnn" not in after[1]
+    assert "op_role" in before[1] and not any(k.startswith("op_") for op in after for k in op)
     raw, slim = convert(prog, params, "x86", tmp_path / "raw"), convert(lean, params, "x86", tmp_path / "slim")
     assert slim.stat().st_size < raw.stat().st_size - 40_000
     assert sha256_of(build("MobileNetV3_DB", "nb-x86").files["model.nb"]) == sha256_of(slim)  # the recipe's

@@ -1,6 +1,6 @@
 """opt recipe: a paddle parent -> a Paddle Lite ``.nb`` for the artifact's target (runtime/opt.py does
 the conversion; this module is the recipe around it). The parent's program goes to opt without the
-attributes only paddle's oneDNN/cuDNN kernels read (runtime/opt.py's lite_program): a smaller .nb,
+attributes only paddle's oneDNN/cuDNN kernels or paddle's bookkeeping read (runtime/opt.py's lite_program): a smaller .nb,
 the same model."""
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..runtime.opt import convert, lite_program
 
-VERSION = 3  # 2: header bytes after the version are zeroed; 3: oneDNN/cuDNN attributes dropped
+# 2: header bytes after the version are zeroed; 3: oneDNN/cuDNN attributes dropped; 4: paddle's bookkeeping too
+VERSION = 4
 
 
 def build(parent, art, recipe, staging: Path, calib, quiet=False):

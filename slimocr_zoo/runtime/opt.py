@@ -1,6 +1,6 @@
 """opt: a paddle model -> a Paddle Lite ``.nb`` for a target (arm for the phone, x86 here),
 optionally with opt's weight-only quantization (QUANT_INT8 / QUANT_INT16); ``lite_program``: a
-program without the attributes only paddle's oneDNN and cuDNN kernels read.
+program without the attributes only paddle's oneDNN and cuDNN kernels, or paddle's own bookkeeping, read.
 
 opt runs in a child process: it prints from C++ and aborts the process on models it cannot read.
 """
@@ -38,6 +38,12 @@ o.run()
 _BACKEND_NAMES = frozenset({"exhaustive_search", "workspace_size_MB", "force_fp32_output", "use_addto",
                             "fuse_relu_before_depthwise_conv", "fuse_residual_connection", "fuse_activation",
                             "fuse_alpha", "fuse_beta", "fuse_relu", "fuse_with_relu"})
+# Paddle's bookkeeping on every op (where it was made, its role in training): paddle's own passes ignore
+# them when comparing ops (fusion_group's ignore_attr list). A program saved with clip_extra=False keeps
+# op_callstack's Python tracebacks (244 KB on SlimTextDet_pruning); opt copied the others into the .nb
+# (18 KB of its 1.29 MB).
+_BOOKKEEPING = frozenset({"op_callstack", "op_device", "op_namescope", "op_role", "op_role_var",
+                          "with_quant_attr"})
 _VALUE_FIELDS = {0: "i", 1: "f", 2: "s", 3: "ints", 4: "floats", 5: "strings", 6: "b", 7: "bools", 9: "l"}
 
 
@@ -46,6 +52,8 @@ def _droppable(attr, extra: dict) -> bool:
     value: where it is extra (convs, pools, softmax) only those kernels read it; where it means
     something (batch_norm, dropout) paddle registers it as a real attribute, and it stays."""
     name = attr.name
+    if name in _BOOKKEEPING:
+        return True
     if name not in extra:
         return False
     if name == "is_test":
@@ -64,9 +72,9 @@ def _value(attr):
 
 
 def lite_program(prog: Path, out: Path) -> int:
-    """Write ``prog`` to ``out`` without the oneDNN/cuDNN attributes (those paddle registers as the op's
-    extra attributes) that hold paddle's default; every other attribute, op and variable is kept as it
-    was. Returns how many were dropped. Needs paddle (its program format)."""
+    """Write ``prog`` to ``out`` without paddle's bookkeeping attributes and without the oneDNN/cuDNN
+    attributes (those paddle registers as the op's extra attributes) that hold paddle's default; every
+    other attribute, op and variable is kept as it was. Returns how many were dropped. Needs paddle (its program format)."""
     from .libs import import_paddle
 
     import_paddle()
