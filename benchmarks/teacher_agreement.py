@@ -15,7 +15,6 @@ also gives the hmean against ICDAR's labels of the same boxes (``labels``), so o
 
 SLIMOCR_ZOO_HOME picks the builds measured (an experiment's own cache, say).
 """
-import argparse
 import datetime
 import json
 import sys
@@ -27,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 import slimocr_zoo  # noqa: E402
-from slimocr_zoo.data import DET_SET, read_det_labels  # noqa: E402
+from detector_cli import check_detectors, labels_file, parser  # noqa: E402
+from slimocr_zoo.data import read_det_labels  # noqa: E402
 from slimocr_zoo.files import write_atomic  # noqa: E402
 from slimocr_zoo.metrics import det_image_counts, det_metrics  # noqa: E402
 from slimocr_zoo.ocr.det import postprocess  # noqa: E402
@@ -50,24 +50,14 @@ def outputs(model_id, items, mirror):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--data", type=Path, default=ROOT.parent / "shared/data")
-    p.add_argument("--mirror", default=str(ROOT.parent / "shared/models"))
-    p.add_argument("--teacher", default="MobileNetV3_DB")
-    p.add_argument("--models", nargs="+", default=["SlimTextDet", "SlimTextDet_pruning", "SlimTextDet_quat_pruning"])
+    p = parser(ROOT / "benchmarks/results/teacher-agreement.json")
     p.add_argument("--limit", type=int, default=300, help="ICDAR label lines 0..N-1 (the recipes use 300+)")
-    p.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/teacher-agreement.json")
     a = p.parse_args()
-    labels = a.data / DET_SET / "labels.txt"
-    if not labels.is_file():
-        p.error(f"no ICDAR 2015 det labels at {labels}: give --data the folder that holds {DET_SET}/")
+    labels = labels_file(p, a.data)
     if a.limit < 1:
         p.error(f"--limit {a.limit}: give the number of images to score, 1 or more")
+    check_detectors(p, [a.teacher] + a.models, artifacts=True)
     try:
-        for model_id in [a.teacher] + a.models:
-            task = slimocr_zoo.info(model_id.partition("/")[0]).task
-            if task != "det":
-                p.error(f"{model_id} is a {task} model: agreement compares detectors")
         items = read_det_labels(labels)[:a.limit]
         teacher, t_boxes, t_maps = outputs(a.teacher, items, a.mirror)
         runs = [(model_id,) + outputs(model_id, items, a.mirror) for model_id in a.models]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # detector_cli
 
 import slimocr_zoo  # noqa: E402
 from slimocr_zoo.data import read_det_labels  # noqa: E402

@@ -1,13 +1,14 @@
-"""What the detector experiments here share: their options, and the checks that make a wrong one a
-single argparse line (exit 2) before minutes of inference. The scripts import it from their own
-folder (Python puts a script's folder first on sys.path)."""
+"""What the detector comparisons share (teacher_agreement.py here, the scripts in experiments/): their
+options, and the checks that make a wrong one a single argparse line (exit 2) before minutes of
+inference. teacher_agreement.py imports it from its own folder (Python puts a script's folder first on
+sys.path); the experiments put this folder on sys.path."""
 import argparse
 from pathlib import Path
 
 import slimocr_zoo
 from slimocr_zoo.data import DET_SET
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SLIM = ["SlimTextDet", "SlimTextDet_pruning", "SlimTextDet_quat_pruning"]
 
 
