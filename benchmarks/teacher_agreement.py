@@ -26,13 +26,14 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 import slimocr_zoo  # noqa: E402
-from detector_cli import check_detectors, labels_file, parser  # noqa: E402
 from slimocr_zoo.data import read_det_labels  # noqa: E402
 from slimocr_zoo.files import write_atomic  # noqa: E402
 from slimocr_zoo.metrics import det_image_counts, det_metrics  # noqa: E402
 from slimocr_zoo.ocr.det import postprocess  # noqa: E402
 from slimocr_zoo.ocr.image import read_image  # noqa: E402
 from slimocr_zoo.results import environment, model_record  # noqa: E402
+
+from detector_cli import check_detectors, labels_file, parser  # noqa: E402
 
 
 def outputs(model_id, items, mirror):

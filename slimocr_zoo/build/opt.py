@@ -1,7 +1,7 @@
 """opt recipe: a paddle parent -> a Paddle Lite ``.nb`` for the artifact's target (runtime/opt.py does
 the conversion; this module is the recipe around it). The parent's program goes to opt without the
-attributes only paddle's oneDNN/cuDNN kernels or paddle's bookkeeping read (runtime/opt.py's lite_program): a smaller .nb,
-the same model."""
+attributes only paddle's oneDNN/cuDNN kernels or paddle's bookkeeping read (runtime/opt.py's
+lite_program): a smaller .nb, the same model."""
 from __future__ import annotations
 
 from pathlib import Path

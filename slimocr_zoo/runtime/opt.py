@@ -48,9 +48,10 @@ _VALUE_FIELDS = {0: "i", 1: "f", 2: "s", 3: "ints", 4: "floats", 5: "strings", 6
 
 
 def _droppable(attr, extra: dict) -> bool:
-    """An extra attribute of its op that only oneDNN/cuDNN read, at paddle's default. ``is_test`` at any
-    value: where it is extra (convs, pools, softmax) only those kernels read it; where it means
-    something (batch_norm, dropout) paddle registers it as a real attribute, and it stays."""
+    """Paddle's bookkeeping, or an extra attribute of its op that only oneDNN/cuDNN read, at paddle's
+    default. ``is_test`` at any value: where it is extra (convs, pools, softmax) only those kernels read
+    it; where it means something (batch_norm, dropout) paddle registers it as a real attribute, and it
+    stays."""
     name = attr.name
     if name in _BOOKKEEPING:
         return True
@@ -74,7 +75,8 @@ def _value(attr):
 def lite_program(prog: Path, out: Path) -> int:
     """Write ``prog`` to ``out`` without paddle's bookkeeping attributes and without the oneDNN/cuDNN
     attributes (those paddle registers as the op's extra attributes) that hold paddle's default; every
-    other attribute, op and variable is kept as it was. Returns how many were dropped. Needs paddle (its program format)."""
+    other attribute, op and variable is kept as it was. Returns how many were dropped. Needs paddle
+    (its program format)."""
     from .libs import import_paddle
 
     import_paddle()
